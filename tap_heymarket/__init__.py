@@ -1,0 +1,1 @@
+"""Singer tap for Heymarket, the business texting platform."""

@@ -1,0 +1,318 @@
+"""The sandbox's HTTP server: Heymarket's documented endpoints, auth, faults, a request log.
+
+Start it with :func:`serve` (tests, benchmarks) or ``python -m tap_heymarket.sandbox``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import typing as t
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tap_heymarket import clock
+from tap_heymarket.sandbox.data import Dataset, generate
+from tap_heymarket.sandbox.listing import Listing
+from tap_heymarket.timestamps import TimestampError, parse_instant
+
+TOKEN_MAX_AGE = 300
+
+
+@dataclasses.dataclass
+class Fault:
+    """A fault for matching requests: after ``after`` of them pass, the next ``times`` fail.
+
+    ``kind``: ``status`` (answer ``status`` with ``body``/``headers``), ``drop`` (close the
+    connection unanswered), ``truncate`` (cut the body short), ``slow`` (wait ``delay``
+    seconds, then answer normally), ``garbage`` (200 with a body that is not JSON).
+    """
+
+    kind: str
+    status: int = 500
+    body: bytes = b'{"error":"internal"}'
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    path: str | None = None
+    after: int = 0
+    times: int = 1
+    delay: float = 0.0
+    content_type: str = "application/json"
+
+
+@dataclasses.dataclass
+class LoggedRequest:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    body: dict[str, t.Any]
+    status: int
+    authorization: str
+
+
+class SandboxAPI:
+    """State of one sandbox account: data, credentials, faults and the request log."""
+
+    def __init__(
+        self,
+        dataset: Dataset | None = None,
+        *,
+        page_size: int = 30,
+        api_keys: t.Iterable[str] = ("sandbox-key",),
+        secrets: t.Iterable[tuple[str, str]] = (("sandbox-id", "sandbox-secret"),),
+    ) -> None:
+        self.data = dataset or generate()
+        self.page_size = page_size
+        self.api_keys = set(api_keys)
+        self.secrets = dict(secrets)
+        self.faults: list[Fault] = []
+        self.requests: list[LoggedRequest] = []
+        self.latency = 0.0
+        self.denied_paths: set[str] = set()
+        self.on_request: t.Callable[[SandboxAPI, str, dict[str, t.Any]], None] | None = None
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        members = {
+            i["id"]: {m if isinstance(m, int) else m["id"] for m in i["members"]} for i in self.data.inboxes
+        }
+        self.inbox_members = members
+        self.conversations = Listing(
+            self.data.conversations,
+            "updated",
+            lambda r: (r["_inbox"], r["status"] == "closed"),
+        )
+        self.listings = {
+            "/v1/contacts": Listing(self.data.contacts, "updated"),
+            "/v1/tags": Listing(self.data.tags, "updated"),
+            "/v1/templates": Listing(self.data.templates, "updated"),
+        }
+        self.messages = Listing(self.data.messages, "date")
+
+    # -- mutations, as the tests and the demo make them ---------------------------------
+
+    def touch(self, conversation_id: int, when: dt.datetime | None = None, **changes: t.Any) -> None:
+        """Give a conversation new activity (it jumps to the top of its view)."""
+        record = self.conversations.records[conversation_id]
+        record.update(changes, updated=when or clock.now().replace(microsecond=0))
+        if "status" in changes:
+            record["status"] = changes["status"]
+        self.conversations.changed()
+
+    def paths(self, method: str | None = None) -> list[str]:
+        """Paths of the requests logged so far."""
+        return [r.path for r in self.requests if method is None or r.method == method]
+
+    def request_count(self, path: str) -> int:
+        """How many requests reached ``path``."""
+        return sum(1 for r in self.requests if r.path == path)
+
+    # -- auth ---------------------------------------------------------------------------
+
+    def authorized(self, header: str) -> bool:
+        """A known key, or a JWT signed with a known secret pair and younger than 300 s."""
+        if not header.startswith("Bearer "):
+            return False
+        token = header[len("Bearer ") :]
+        if token in self.api_keys:
+            return True
+        parts = token.split(".")
+        if len(parts) != 3:
+            return False
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            secret_id, issued = str(payload["iss"]), int(payload["iat"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        key = self.secrets.get(secret_id)
+        if key is None:
+            return False
+        expected = hmac.new(
+            f"{secret_id}||{key}".encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256
+        ).digest()
+        signature = base64.urlsafe_b64encode(expected).rstrip(b"=").decode()
+        now = clock.wall()
+        return hmac.compare_digest(signature, parts[2]) and issued - 60 <= now <= issued + TOKEN_MAX_AGE
+
+    def next_fault(self, path: str) -> Fault | None:
+        """The fault this request meets, if any (consuming it)."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.path is not None and fault.path != path:
+                    continue
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # -- endpoints ----------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, body: dict[str, t.Any]) -> tuple[int, bytes]:  # noqa: PLR0911
+        """Status and JSON body for one authorized request."""
+        if path in self.denied_paths:
+            return 403, b'{"error":"denied"}'
+        route = (method, path)
+        if route == ("GET", "/v1/inboxes"):
+            return 200, json.dumps(self.data.inboxes).encode()
+        if route == ("GET", "/v1/team"):
+            return 200, json.dumps(self.data.team).encode()
+        if method != "POST":
+            return 404, b'{"error":"not_found"}'
+        try:
+            if path == "/v1/conversations":
+                return self._conversations(body)
+            if path == "/v1/conversations/count":
+                return 200, json.dumps({"count": self.conversations.count(_instant(body, "date"))}).encode()
+            if path == "/v1/contacts/count":
+                return 200, json.dumps({"count": self.listings["/v1/contacts"].count()}).encode()
+            if path in self.listings:
+                listing = self.listings[path]
+                ids = listing.page(None, _instant(body, "date"), self.page_size)
+                return 200, listing.body(ids)
+            if path == "/v1/messages/all":
+                limit = max(1, min(int(body.get("limit", 30)), 100))
+                ids = self.messages.page(None, _instant(body, "created_at"), limit)
+                return 200, self.messages.body(ids)
+            if path == "/v1/messages/all/count":
+                return 200, json.dumps(str(len(self.messages.records))).encode()
+            if path == "/v1/surveys":
+                limit, page = int(body.get("limit", 30)), int(body.get("page", 1))
+                rows = sorted(self.data.surveys, key=lambda s: s["id"])[(page - 1) * limit : page * limit]
+                listing = Listing(rows, "updated")
+                return 200, listing.body([r["id"] for r in rows])
+        except (TimestampError, ValueError, TypeError):
+            return 400, b'{"error":"bad_data"}'
+        return 404, b'{"error":"not_found"}'
+
+    def _conversations(self, body: dict[str, t.Any]) -> tuple[int, bytes]:
+        user = body.get("id")
+        filters = body.get("filters")
+        if not isinstance(user, int) or not isinstance(filters, dict):
+            return 400, b'{"error":"bad_data"}'
+        inboxes = filters.get("inboxes") or [i for i, m in self.inbox_members.items() if user in m]
+        if any(user not in self.inbox_members.get(i, set()) for i in inboxes):
+            return 403, b'{"error":"denied"}'
+        closed = bool(filters.get("closed", False))  # omitted: the open view
+        keep = (lambda r: not r.get("read")) if filters.get("unread") else None
+        scopes = [(i, closed) for i in inboxes]
+        ids = self.conversations.page(scopes, _instant(body, "date"), self.page_size, keep)
+        return 200, self.conversations.body(ids)
+
+
+def _instant(body: dict[str, t.Any], field: str) -> dt.datetime | None:
+    value = body.get(field)
+    return None if value in (None, "") else parse_instant(value)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: t.Any) -> None:
+        """Quiet: the request log is kept in memory."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        api = self.server.api
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        if api.latency:
+            time.sleep(api.latency)
+        if api.on_request is not None:
+            api.on_request(api, path, body if isinstance(body, dict) else {})
+        auth = self.headers.get("Authorization", "")
+        fault = api.next_fault(path)
+        status, payload, headers, ctype = 200, b"", {}, "application/json"
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+            fault = None
+        if fault is not None and fault.kind == "drop":
+            api.requests.append(LoggedRequest(self.command, path, body or {}, 0, auth))
+            self.close_connection = True
+            self.connection.close()
+            return
+        if not api.authorized(auth):
+            status, payload = 401, b'{"error":"unauthorized"}'
+        elif not isinstance(body, dict):
+            status, payload = 400, b'{"error":"bad_data"}'
+        elif fault is not None and fault.kind == "status":
+            status, payload, headers, ctype = fault.status, fault.body, fault.headers, fault.content_type
+        elif fault is not None and fault.kind == "garbage":
+            status, payload, ctype = 200, b"<html><body>Gateway says hi</body></html>", "text/html"
+        else:
+            status, payload = api.answer(self.command, path, body)
+        api.requests.append(LoggedRequest(self.command, path, body or {}, status, auth))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Request-Id", f"sbx-{next(api._ids):06d}")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if fault is not None and fault.kind == "truncate":
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.close()
+            return
+        self.wfile.write(payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], api: SandboxAPI) -> None:
+        super().__init__(address, _Handler)
+        self.api = api
+
+
+class RunningSandbox:
+    """A sandbox server on a background thread; a context manager that stops it."""
+
+    def __init__(self, api: SandboxAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.api = api
+        self.server = _Server((host, port), api)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:49152``."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        """Shut the server down and free its port."""
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(api: SandboxAPI | None = None, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
+    """Start a sandbox (on a free port unless one is given)."""
+    return RunningSandbox(api or SandboxAPI(), host, port)

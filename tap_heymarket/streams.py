@@ -1,0 +1,216 @@
+"""The Heymarket streams: each a schema, a path, its slices and its record shape.
+
+Incremental listings share :class:`~tap_heymarket.walk.NewestFirstStream` (one paginator,
+one early-stop and tie rule, one state policy); small listings are read in one call or by
+page number. Adding a stream is a schema file plus a few lines here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from importlib import resources
+from pathlib import Path
+
+from tap_heymarket.client import HeymarketStream
+from tap_heymarket.records import (
+    as_boolean,
+    as_reference,
+    as_reference_list,
+    normalize_timestamps,
+)
+from tap_heymarket.walk import NewestFirstStream
+
+
+def _schemas_dir() -> Path:
+    """``schemas/`` inside the installed wheel, or at the repository root (editable)."""
+    packaged = resources.files("tap_heymarket").joinpath("schemas")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+SCHEMAS_DIR = _schemas_dir()
+
+
+class _SchemaFromFile:
+    """Streams name their schema file after themselves."""
+
+    name: str
+
+    @property
+    def schema_filepath(self) -> Path:
+        return SCHEMAS_DIR / f"{self.name}.json"
+
+
+# -- incremental listings (newest first, early stop) --------------------------------------
+
+
+class ConversationsStream(_SchemaFromFile, NewestFirstStream):
+    """Conversations, read per inbox and per view (open, closed): each a slice."""
+
+    name = "conversations"
+    path = "/v1/conversations"
+    primary_keys = ("id",)
+    count_path = "/v1/conversations/count"
+
+    def slices(self) -> list[dict[str, t.Any]]:
+        """Every configured inbox, times each view asked for (both unless ``closed`` is set)."""
+        closed = self.config.get("closed")
+        views = [bool(closed)] if closed is not None else [False, True]
+        return [{"inbox_id": inbox, "closed": view} for inbox in self.heymarket.inbox_ids() for view in views]
+
+    def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """``{"id": member, "filters": {"inboxes": [inbox], "closed": view}}``."""
+        filters: dict[str, t.Any] = {"inboxes": [context["inbox_id"]], "closed": context["closed"]}
+        if self.config.get("unread") is not None:
+            filters["unread"] = bool(self.config["unread"])
+        return {"id": self.heymarket.user_for_inbox(context["inbox_id"]), "filters": filters}
+
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Object references, boolean ``read``, one timestamp spelling."""
+        for field in ("inbox", "assigned"):
+            if field in record:
+                record[field] = as_reference(record[field])
+        if "members" in record:
+            record["members"] = as_reference_list(record["members"])
+        if "read" in record:
+            record["read"] = as_boolean(record["read"])
+        normalize_timestamps(record, ("created", "snooze_till"))
+        return record
+
+
+class ContactsStream(_SchemaFromFile, NewestFirstStream):
+    """Contacts, team-wide, newest ``updated`` first."""
+
+    name = "contacts"
+    path = "/v1/contacts"
+    primary_keys = ("id",)
+    count_path: str | None = "/v1/contacts/count"
+
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """One timestamp spelling."""
+        normalize_timestamps(record, ("created",))
+        return record
+
+
+class TagsStream(ContactsStream):
+    """Tags, team-wide, newest ``updated`` first."""
+
+    name = "tags"
+    path = "/v1/tags"
+    count_path = None
+
+
+class TemplatesStream(ContactsStream):
+    """Message templates, team-wide, newest ``updated`` first."""
+
+    name = "templates"
+    path = "/v1/templates"
+    count_path = None
+
+
+class MessagesStream(_SchemaFromFile, NewestFirstStream):
+    """Every message, newest first by creation (``date``), re-reading a lookback window.
+
+    ``POST /v1/messages/all`` pages on ``created_at`` = the last message's ``date``. A
+    message's status changes after it is sent (sent, delivered, failed), so each run walks
+    ``messages_lookback_days`` below its bookmark and re-emits those messages.
+    """
+
+    name = "messages"
+    path = "/v1/messages/all"
+    primary_keys = ("id",)
+    replication_key = "date"
+    cursor_request_field = "created_at"
+
+    def lookback_window(self) -> dt.timedelta:
+        """How far below the bookmark each run re-reads."""
+        return dt.timedelta(days=float(self.config.get("messages_lookback_days", 7)))
+
+    def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """Newest first by creation, 30 a page."""
+        return {"order": "created_at", "ascending": False, "limit": 30}
+
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """One timestamp spelling; the conversation reference as an object."""
+        normalize_timestamps(record, ("updated",))
+        if "conversation" in record:
+            record["conversation"] = as_reference(record["conversation"])
+        return record
+
+
+# -- small listings (full table) ------------------------------------------------------
+
+
+class InboxesStream(_SchemaFromFile, HeymarketStream):
+    """Inboxes, in one call; the same call tells the tap which inboxes and members exist."""
+
+    name = "inboxes"
+    path = "/v1/inboxes"
+    http_method = "GET"
+    primary_keys = ("id",)
+
+    def fetch_directory(self) -> list[dict[str, t.Any]]:
+        """The raw inbox list (used by the tap for slices and members)."""
+        body = self.fetch(None, None)
+        return [r for r in self.records_in(body) if isinstance(r, dict)]
+
+    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
+        """The tap's cached directory: one request serves both."""
+        yield from self.guarded(self.heymarket.inbox_directory)
+
+
+class TeamMembersStream(_SchemaFromFile, HeymarketStream):
+    """Team members from ``GET /v1/team``, each with its team's ID."""
+
+    name = "team_members"
+    path = "/v1/team"
+    http_method = "GET"
+    primary_keys = ("id",)
+
+    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
+        """One call; members flattened out of the team object."""
+
+        def members() -> list[dict[str, t.Any]]:
+            team = self.fetch(None, None)
+            if not isinstance(team, dict):
+                team = {}
+            return [
+                {**member, "team_id": team.get("id")}
+                for member in team.get("members") or []
+                if isinstance(member, dict)
+            ]
+
+        yield from self.guarded(members)
+
+
+class SurveysStream(_SchemaFromFile, HeymarketStream):
+    """Surveys, paged by number (``{"limit": 30, "page": n}`` from 1) until a short page."""
+
+    name = "surveys"
+    path = "/v1/surveys"
+    primary_keys = ("id",)
+    page_size = 30
+
+    def prepare_request_payload(
+        self, context: t.Mapping[str, t.Any] | None, next_page_token: int | None
+    ) -> dict[str, t.Any]:
+        """``{"limit": 30, "page": n}``."""
+        return {"limit": self.page_size, "page": next_page_token or 1}
+
+    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
+        """Pages until one comes back short (or empty)."""
+
+        def pages() -> t.Iterator[dict[str, t.Any]]:
+            page = 1
+            while True:
+                records = self.records_in(self.fetch(context, page))
+                for record in records:
+                    normalize_timestamps(record, ("created", "updated"))
+                    yield record
+                if len(records) < self.page_size:
+                    return
+                page += 1
+
+        yield from self.guarded(pages)
