@@ -12,6 +12,8 @@ import typing as t
 from importlib import resources
 from pathlib import Path
 
+from singer_sdk import SchemaDirectory, StreamSchema
+
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.records import (
     as_boolean,
@@ -34,13 +36,9 @@ SCHEMAS_DIR = _schemas_dir()
 
 
 class _SchemaFromFile:
-    """Streams name their schema file after themselves."""
+    """Streams load ``schemas/<stream name>.json``."""
 
-    name: str
-
-    @property
-    def schema_filepath(self) -> Path:
-        return SCHEMAS_DIR / f"{self.name}.json"
+    schema = StreamSchema(SchemaDirectory(SCHEMAS_DIR))
 
 
 # -- incremental listings (newest first, early stop) --------------------------------------

@@ -189,8 +189,11 @@ class NewestFirstStream(HeymarketStream):
                 elif floor is None or value < floor:
                     floor, ids_at_floor = value, {shaped[pk]}
                 fresh.append(shaped)
+            if passed_bookmark:
+                yield SlicePage(context, fresh, None, skipped)
+                return
             paginator.advance_page(raw)
-            done = passed_bookmark or paginator.finished
+            done = paginator.finished
             yield SlicePage(context, fresh, None if done else paginator.current_value, skipped)
 
     def _record_page(self, page: SlicePage, run_started: str) -> None:

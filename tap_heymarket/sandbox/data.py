@@ -83,14 +83,19 @@ def generate(
         for i in range(inboxes)
     ]
     convs = []
+    previous: dt.datetime | None = None
+    inbox, closed = inbox_rows[0], False
     for n, instant in enumerate(_instants(rng, conversations, EPOCH, tie_share)):
-        inbox = inbox_rows[rng.randrange(len(inbox_rows))]
+        if instant != previous:  # a tie group is one bulk action, in one inbox view
+            inbox = inbox_rows[rng.randrange(len(inbox_rows))]
+            closed = rng.random() < 0.45
+        previous = instant
         agent = rng.choice(members)
         created = instant - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 30))
         record: dict[str, t.Any] = {
             "id": 100_000 + n,
             "channel": rng.choice(CHANNELS),
-            "status": "closed" if rng.random() < 0.45 else "open",
+            "status": "closed" if closed else "open",
             "target": f"1415{rng.randint(2_000_000, 9_999_999)}",
             "created": created,
             "updated": instant,

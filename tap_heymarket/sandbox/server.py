@@ -104,6 +104,27 @@ class SandboxAPI:
             record["status"] = changes["status"]
         self.conversations.changed()
 
+    def listing(self, stream: str) -> Listing:
+        """The listing behind a stream name (``conversations``, ``contacts``, …)."""
+        if stream == "conversations":
+            return self.conversations
+        if stream == "messages":
+            return self.messages
+        return self.listings[f"/v1/{stream}"]
+
+    def bump(self, stream: str, ids: t.Iterable[int], start: dt.datetime) -> dict[int, dt.datetime]:
+        """Give records new, distinct cursor values from ``start`` on, one second apart."""
+        listing = self.listing(stream)
+        moved = {}
+        for n, record_id in enumerate(ids):
+            when = start + dt.timedelta(seconds=n)
+            listing.records[record_id][listing.field] = when
+            if listing.field == "date":
+                listing.records[record_id]["updated"] = when
+            moved[record_id] = when
+        listing.changed()
+        return moved
+
     def paths(self, method: str | None = None) -> list[str]:
         """Paths of the requests logged so far."""
         return [r.path for r in self.requests if method is None or r.method == method]
