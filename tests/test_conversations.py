@@ -84,9 +84,9 @@ def test_a_conversation_updated_in_a_slice_already_read_is_not_lost(start_sandbo
     touched_at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
     def touch_when_last_slice_starts(sandbox, path, body) -> None:
-        if path == "/v1/conversations" and CONVERSATIONS.slice_of_body(body) == last_slice:
-            if sandbox.conversations.records[target]["updated"] != touched_at:
-                sandbox.touch(target, touched_at)
+        reading_last = path == "/v1/conversations" and CONVERSATIONS.slice_of_body(body) == last_slice
+        if reading_last and sandbox.conversations.records[target]["updated"] != touched_at:
+            sandbox.touch(target, touched_at)
 
     api.on_request = touch_when_last_slice_starts
     first = run_sync(config)

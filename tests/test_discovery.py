@@ -1,0 +1,126 @@
+"""What targets are told: the catalog, the settings, and records that match their schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from tap_heymarket.tap import TapHeymarket
+from tests.cases import account
+from tests.harness import config_for, run_sync
+
+TAP = str(Path(sys.executable).with_name("tap-heymarket"))
+ALL_STREAMS = [
+    "conversations",
+    "inboxes",
+    "team_members",
+    "contacts",
+    "messages",
+    "tags",
+    "templates",
+    "surveys",
+]
+
+
+def _catalog() -> dict:
+    out = subprocess.run([TAP, "--discover"], capture_output=True, text=True, check=True, timeout=60).stdout
+    return json.loads(out)
+
+
+def test_discover_offers_conversations_incremental_on_updated_keyed_by_id() -> None:
+    entry = next(s for s in _catalog()["streams"] if s["tap_stream_id"] == "conversations")
+    root = next(m["metadata"] for m in entry["metadata"] if m["breadcrumb"] == [])
+    assert entry["key_properties"] == ["id"]
+    assert entry["replication_key"] == "updated"
+    assert entry["replication_method"] == "INCREMENTAL"
+    assert root["table-key-properties"] == ["id"]
+    assert root["valid-replication-keys"] == ["updated"]
+    props = entry["schema"]["properties"]
+    for field in ("created", "updated", "snooze_till"):
+        assert props[field]["format"] == "date-time"
+    for field in ("assigned", "inbox"):
+        assert "object" in props[field]["type"]
+        assert props[field]["properties"]["id"]["type"] == ["integer"]
+        assert props[field]["additionalProperties"] is True
+    member = props["members"]["items"]
+    assert member["properties"]["id"]["type"] == ["integer"] and member["additionalProperties"]
+    generated_extras = [
+        "creator",
+        "email_noti",
+        "last_inbound",
+        "local_id",
+        "name",
+        "noreply",
+        "op",
+        "type",
+        "super",
+        "support",
+    ]
+    assert all("null" in props[f]["type"] for f in generated_extras)
+
+
+def test_discover_offers_every_stream_of_the_account() -> None:
+    assert sorted(s["tap_stream_id"] for s in _catalog()["streams"]) == sorted(ALL_STREAMS)
+
+
+def test_about_lists_every_setting_with_a_description() -> None:
+    out = subprocess.run(
+        [TAP, "--about", "--format", "markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    for name in TapHeymarket.config_jsonschema["properties"]:
+        row = next(line for line in out.splitlines() if line.startswith(f"| {name} |"))
+        description = row.split("|")[4].strip()
+        assert description and description != "None", name
+
+
+def _assert_date_times_normalised(record: dict, schema: dict) -> None:
+    for name, prop in schema.get("properties", {}).items():
+        value = record.get(name)
+        if value is None:
+            continue
+        if prop.get("format") == "date-time":
+            assert value.endswith("Z") and len(value) == 27, (name, value)
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        elif isinstance(value, dict):
+            _assert_date_times_normalised(value, prop)
+
+
+def test_every_record_of_every_stream_validates_against_its_emitted_schema(start_sandbox) -> None:
+    api = account()
+    result = run_sync(config_for(start_sandbox(api).url), streams=ALL_STREAMS)
+    for stream in ALL_STREAMS:
+        schema = result.schema(stream)
+        validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+        records = result.records(stream)
+        assert records, stream
+        for record in records:
+            validator.validate(record)
+            _assert_date_times_normalised(record, schema)
+
+
+def test_conversations_reach_targets_in_one_shape_whatever_the_api_spelling(start_sandbox) -> None:
+    api = account()
+    raw = list(api.conversations.records.values())
+    assert {type(c["inbox"]) for c in raw} == {int, dict}  # both spellings are served
+    assert {type(c["read"]) for c in raw} == {int, bool}
+    records = run_sync(config_for(start_sandbox(api).url)).records()
+    assert {type(r["inbox"]) for r in records} == {dict}
+    assert {type(r["read"]) for r in records} == {bool}
+    assert all(isinstance(m, dict) and isinstance(m["id"], int) for r in records for m in r["members"])
+    assert all(r["assigned"] is None or isinstance(r["assigned"]["id"], int) for r in records)
+    by_id = {c["id"]: c for c in raw}
+    for record in records:
+        source = by_id[record["id"]]
+        inbox_id = source["inbox"] if isinstance(source["inbox"], int) else source["inbox"]["id"]
+        assert record["inbox"]["id"] == inbox_id
+        assert record["read"] == bool(source["read"])
+    assert any("creator" in r and "email_noti" in r for r in records)  # extra fields pass through
