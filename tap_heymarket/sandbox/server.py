@@ -236,6 +236,7 @@ def _instant(body: dict[str, t.Any], field: str) -> dt.datetime | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
 
     def log_message(self, format: str, *args: t.Any) -> None:
@@ -313,7 +314,9 @@ class RunningSandbox:
     def __init__(self, api: SandboxAPI, host: str = "127.0.0.1", port: int = 0) -> None:
         self.api = api
         self.server = _Server((host, port), api)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     @property
