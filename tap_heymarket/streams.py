@@ -155,8 +155,8 @@ class InboxesStream(_SchemaFromFile, HeymarketStream):
         return [r for r in self.records_in(body) if isinstance(r, dict)]
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
-        """The tap's cached directory: one request serves both."""
-        yield from self.guarded(self.heymarket.inbox_directory)
+        """The tap's cached directory (copied: the SDK may trim records): one request serves both."""
+        yield from self.guarded(lambda: [dict(inbox) for inbox in self.heymarket.inbox_directory()])
 
 
 class TeamMembersStream(_SchemaFromFile, HeymarketStream):
