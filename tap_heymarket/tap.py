@@ -7,7 +7,6 @@ the inbox directory (``GET /v1/inboxes``, fetched once).
 
 from __future__ import annotations
 
-import logging
 import random
 import sys
 import threading
@@ -119,12 +118,6 @@ class TapHeymarket(Tap):
             )
             sys.exit(1)
 
-
-def _quiet_third_party_loggers() -> None:
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
-
-
-_quiet_third_party_loggers()
 
 if __name__ == "__main__":
     TapHeymarket.cli()
