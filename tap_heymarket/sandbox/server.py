@@ -18,6 +18,7 @@ import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tap_heymarket import clock
+from tap_heymarket.sandbox import control
 from tap_heymarket.sandbox.data import Dataset, generate
 from tap_heymarket.sandbox.listing import Listing
 from tap_heymarket.timestamps import TimestampError, parse_instant
@@ -74,6 +75,7 @@ class SandboxAPI:
         self.faults: list[Fault] = []
         self.requests: list[LoggedRequest] = []
         self.latency = 0.0
+        self.busy_seconds = 0.0  # handling time, for /_sandbox/stats
         self.denied_paths: set[str] = set()
         self.on_request: t.Callable[[SandboxAPI, str, dict[str, t.Any]], None] | None = None
         self._lock = threading.Lock()
@@ -243,10 +245,29 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the request log is kept in memory."""
 
     def do_GET(self) -> None:
-        self._serve()
+        self._timed_serve()
 
     def do_POST(self) -> None:
-        self._serve()
+        self._timed_serve()
+
+    def _timed_serve(self) -> None:
+        """Serve, adding the handling time (latency excluded) to ``api.busy_seconds``."""
+        if self.path.startswith(control.PREFIX):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = None
+            self._reply(*control.answer(self.server.api, self.command, self.path, body))
+            return
+        started = time.perf_counter()
+        try:
+            self._serve()
+        finally:
+            api = self.server.api
+            with api._lock:
+                api.busy_seconds += max(0.0, time.perf_counter() - started - api.latency)
 
     def _serve(self) -> None:
         api = self.server.api
@@ -296,6 +317,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
+        self.wfile.write(payload)
+
+    def _reply(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
         self.wfile.write(payload)
 
 
