@@ -15,6 +15,7 @@ from pathlib import Path
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_heymarket.client import HeymarketStream
+from tap_heymarket.fastrecords import FastRecordMessages
 from tap_heymarket.records import (
     as_boolean,
     as_reference,
@@ -44,7 +45,7 @@ class _SchemaFromFile:
 # -- incremental listings (newest first, early stop) --------------------------------------
 
 
-class ConversationsStream(_SchemaFromFile, NewestFirstStream):
+class ConversationsStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
     """Conversations, read per inbox and per view (open, closed): each a slice."""
 
     name = "conversations"
@@ -78,7 +79,7 @@ class ConversationsStream(_SchemaFromFile, NewestFirstStream):
         return record
 
 
-class ContactsStream(_SchemaFromFile, NewestFirstStream):
+class ContactsStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
     """Contacts, team-wide, newest ``updated`` first."""
 
     name = "contacts"
@@ -108,7 +109,7 @@ class TemplatesStream(ContactsStream):
     count_path = None
 
 
-class MessagesStream(_SchemaFromFile, NewestFirstStream):
+class MessagesStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
     """Every message, newest first by creation (``date``), re-reading a lookback window.
 
     ``POST /v1/messages/all`` pages on ``created_at`` = the last message's ``date``. A
@@ -141,7 +142,7 @@ class MessagesStream(_SchemaFromFile, NewestFirstStream):
 # -- small listings (full table) ------------------------------------------------------
 
 
-class InboxesStream(_SchemaFromFile, HeymarketStream):
+class InboxesStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
     """Inboxes, in one call; the same call tells the tap which inboxes and members exist."""
 
     name = "inboxes"
@@ -159,7 +160,7 @@ class InboxesStream(_SchemaFromFile, HeymarketStream):
         yield from self.guarded(lambda: [dict(inbox) for inbox in self.heymarket.inbox_directory()])
 
 
-class TeamMembersStream(_SchemaFromFile, HeymarketStream):
+class TeamMembersStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
     """Team members from ``GET /v1/team``, each with its team's ID."""
 
     name = "team_members"
@@ -183,7 +184,7 @@ class TeamMembersStream(_SchemaFromFile, HeymarketStream):
         yield from self.guarded(members)
 
 
-class SurveysStream(_SchemaFromFile, HeymarketStream):
+class SurveysStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
     """Surveys, paged by number (``{"limit": 30, "page": n}`` from 1) until a short page."""
 
     name = "surveys"
