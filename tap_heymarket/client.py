@@ -27,6 +27,7 @@ from tap_heymarket.errors import (
     request_id,
     retry_after_seconds,
 )
+from tap_heymarket.session import HeymarketSession
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -76,7 +77,7 @@ class HeymarketStream(RESTStream[t.Any]):
         """One session per thread: slices are read concurrently."""
         session = getattr(self._thread_local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = HeymarketSession()
             self._thread_local.session = session
         return session
 
