@@ -4,9 +4,12 @@ A benchmark or demo that runs the sandbox in another process cannot reach into i
 so these let it count requests and change data from outside. They need no credentials,
 are never logged as API requests, and exist only in the sandbox:
 
-- ``GET /_sandbox/stats``: ``{"requests": n, "by_path": {...}, "busy_seconds": s}``, where
+- ``GET /_sandbox/stats``: ``{"requests": n, "by_path": {...}, "busy_seconds": s,
+  "spans": {path: seconds from the first request's arrival to the last's},
+  "arrivals": {path: [arrival times, seconds]}}``, where
   ``busy_seconds`` is the server's own handling time (injected latency excluded), so a
-  benchmark can tell whether the server, not the client, was the bottleneck.
+  benchmark can tell whether the server, not the client, was the bottleneck, and can
+  measure a request rate without the client's start-up time.
 - ``POST /_sandbox/touch`` ``{"ids": [...]}``: give those conversations new activity.
 - ``POST /_sandbox/reset``: forget the request log and the busy time.
 """
@@ -23,16 +26,32 @@ if t.TYPE_CHECKING:
 PREFIX = "/_sandbox/"
 
 
+def observe(api: SandboxAPI, path: str, started: float, finished: float) -> None:
+    """Note one API request: when it arrived and how long the server worked on it."""
+    busy = max(0.0, finished - started - api.latency)
+    api.timeline.append((path.split("?", 1)[0], started, busy))
+
+
 def answer(api: SandboxAPI, method: str, path: str, body: object) -> tuple[int, bytes]:
     """Status and JSON body for one control request."""
     route = (method, path[len(PREFIX) :])
     if route == ("GET", "stats"):
-        by_path = collections.Counter(r.path for r in list(api.requests))
-        stats = {"requests": sum(by_path.values()), "by_path": by_path, "busy_seconds": api.busy_seconds}
+        timeline = list(api.timeline)
+        by_path = collections.Counter(name for name, _, _ in timeline)
+        arrivals: dict[str, list[float]] = {}
+        for name, started, _ in timeline:
+            arrivals.setdefault(name, []).append(started)
+        stats = {
+            "requests": len(timeline),
+            "by_path": by_path,
+            "busy_seconds": sum(busy for _, _, busy in timeline),
+            "spans": {name: max(times) - min(times) for name, times in arrivals.items()},
+            "arrivals": {name: sorted(times) for name, times in arrivals.items()},
+        }
         return 200, json.dumps(stats).encode()
     if route == ("POST", "reset"):
         api.requests.clear()
-        api.busy_seconds = 0.0
+        api.timeline.clear()
         return 200, b"{}"
     if route == ("POST", "touch"):
         ids = body.get("ids") if isinstance(body, dict) else None

@@ -75,7 +75,7 @@ class SandboxAPI:
         self.faults: list[Fault] = []
         self.requests: list[LoggedRequest] = []
         self.latency = 0.0
-        self.busy_seconds = 0.0  # handling time, for /_sandbox/stats
+        self.timeline: list[tuple[str, float, float]] = []  # for /_sandbox/stats
         self.denied_paths: set[str] = set()
         self.on_request: t.Callable[[SandboxAPI, str, dict[str, t.Any]], None] | None = None
         self._lock = threading.Lock()
@@ -251,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._timed_serve()
 
     def _timed_serve(self) -> None:
-        """Serve, adding the handling time (latency excluded) to ``api.busy_seconds``."""
+        """Serve, noting arrival and handling time for ``/_sandbox/stats``."""
         if self.path.startswith(control.PREFIX):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -265,9 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._serve()
         finally:
-            api = self.server.api
-            with api._lock:
-                api.busy_seconds += max(0.0, time.perf_counter() - started - api.latency)
+            control.observe(self.server.api, self.path, started, time.perf_counter())
 
     def _serve(self) -> None:
         api = self.server.api
