@@ -117,7 +117,7 @@ class NewestFirstStream(HeymarketStream):
         full_sync = all(p["bookmark"] is None and p["resume"] is None for p in plans)
         progress = ProgressReporter(self, expected_total=self._expected_total() if full_sync else None)
         producers = [self._producer(plan) for plan in plans]
-        concurrency = int(self.config.get("max_concurrency", 4))
+        concurrency = int(self.config.get("max_concurrency", 6))
 
         def emit() -> t.Iterator[dict[str, t.Any]]:
             for page in interleave(producers, concurrency):
