@@ -22,6 +22,7 @@ from tap_heymarket.auth import HeymarketAuth
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.redaction import redact_secrets
+from tap_heymarket.statewriter import EncodedStateWriter
 
 STREAM_TYPES: list[type[Stream]] = [
     streams.ConversationsStream,
@@ -44,6 +45,7 @@ class TapHeymarket(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        self._state_writer = EncodedStateWriter(self.message_writer)
         if kwargs.get("validate_config", True):
             found = settings.problems(self.config)
             if found:
