@@ -1,158 +1,24 @@
 """Benchmark the tap against a raw baseline on a local sandbox: ``python benchmarks/run.py``.
 
-Every figure comes from separate processes: the sandbox API runs in its own process (so its
-work does not share the tap's interpreter lock), and the tap and the baseline
-(``benchmarks/baseline.py``) each run as a child process writing Singer lines to a file,
-timed by wall clock, with peak memory read from the child's own resource usage. Requests
-are counted by the sandbox (``GET /_sandbox/stats``). Prints a table, then PASS or FAIL per
-target of issue 5; exits 1 if any target fails. Takes about a minute and a half.
+Every figure comes from separate processes (see ``support.py``): the sandbox API in its own
+process, the tap and the baseline (``benchmarks/baseline.py``) as child processes writing
+Singer lines to a file. Requests are counted by the sandbox (``GET /_sandbox/stats``).
+Prints a table, then PASS or FAIL per target of issue 5; exits 1 if any target fails.
+Takes about a minute.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import typing as t
-import urllib.request
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from support import WORK, Run, Sandbox, baseline, record_set, tap
 
-from tests.harness import catalog_selecting  # noqa: E402
-
-PYTHON = sys.executable
-WORK = Path(tempfile.mkdtemp(prefix="heymarket-bench-"))
 REPEATS = 3
 RESULTS: list[tuple[str, str]] = []
 CHECKS: list[tuple[str, bool, str]] = []
-
-
-# -- the sandbox, in its own process ---------------------------------------------------
-
-
-class Sandbox:
-    """``python -m tap_heymarket.sandbox`` on a free port; a context manager."""
-
-    def __init__(self, conversations: int, inboxes: int = 3, latency: float = 0.0) -> None:
-        args = [PYTHON, "-m", "tap_heymarket.sandbox", "--port", "0"]
-        args += ["--conversations", str(conversations), "--inboxes", str(inboxes)]
-        args += ["--latency", str(latency)]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        line = t.cast("t.IO[str]", self.process.stdout).readline()
-        self.url = line.split(" on ", 1)[1].split(" ", 1)[0]
-
-    def call(self, method: str, path: str, body: object = None) -> t.Any:
-        data = None if body is None else json.dumps(body).encode()
-        url = f"{self.url}/_sandbox/{path}"  # the sandbox on localhost
-        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-        with urllib.request.urlopen(request) as response:  # noqa: S310
-            return json.loads(response.read())
-
-    def stats(self) -> dict[str, t.Any]:
-        return t.cast("dict[str, t.Any]", self.call("GET", "stats"))
-
-    def reset(self) -> None:
-        self.call("POST", "reset", {})
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        self.process.wait()
-
-
-# -- one child process: wall time, peak RSS, output -------------------------------------
-
-
-class Run(t.NamedTuple):
-    seconds: float
-    peak_rss_mb: float
-    records: int
-    final_state: dict[str, t.Any] | None
-    output: Path
-    stats: dict[str, t.Any]
-
-
-# The child's peak RSS is read by the child itself (VmHWM) as it exits: the kernel's
-# ru_maxrss for a child also counts the moment before exec, when it was a copy of this
-# (larger) benchmark process.
-PEAK_PRELUDE = """
-import atexit, os
-def _peak():
-    with open('/proc/self/status') as status, open(os.environ['BENCH_PEAK'], 'w') as out:
-        out.write(next(line.split()[1] for line in status if line.startswith('VmHWM:')))
-atexit.register(_peak)
-"""
-
-
-def python_child(code: str) -> list[str]:
-    return [PYTHON, "-c", PEAK_PRELUDE + code]
-
-
-def run_child(args: list[str], sandbox: Sandbox, name: str) -> Run:
-    """Run one process with stdout to a file; the sandbox's request log is reset first."""
-    sandbox.reset()
-    output = WORK / f"{name}.jsonl"
-    peak_file = WORK / f"{name}.peak"
-    peak_file.unlink(missing_ok=True)
-    with output.open("wb") as sink:
-        started = time.perf_counter()
-        env = {**os.environ, "BENCH_PEAK": str(peak_file)}
-        child = subprocess.Popen(args, stdout=sink, stderr=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-    peak_kb = float(peak_file.read_text()) if peak_file.exists() else float(usage.ru_maxrss)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        sys.exit(f"{name} failed with exit code {child.returncode}: {' '.join(args)}")
-    records, state = 0, None
-    with output.open("rb") as lines:
-        for line in lines:
-            if line.startswith(b'{"type":"RECORD"'):
-                records += 1
-            elif line.startswith(b'{"type":"STATE"'):
-                state = json.loads(line)["value"]
-    return Run(seconds, peak_kb / 1024, records, state, output, sandbox.stats())
-
-
-def tap(sandbox: Sandbox, name: str, state: dict | None = None, **settings: t.Any) -> Run:
-    """The tap, conversations selected, as ``tap-heymarket --config … --catalog …``."""
-    config = {"api_key": "sandbox-key", "api_url": sandbox.url, "max_requests_per_minute": 1_000_000}
-    config.update(settings)
-    files = {"config": config, "catalog": catalog_selecting(config, ["conversations"])}
-    if state is not None:
-        files["state"] = state
-    args = python_child("from tap_heymarket.tap import TapHeymarket; TapHeymarket.cli()")
-    for option, content in files.items():
-        path = WORK / f"{name}.{option}.json"
-        path.write_text(json.dumps(content))
-        args += [f"--{option}", str(path)]
-    return run_child(args, sandbox, name)
-
-
-def baseline(sandbox: Sandbox, name: str = "baseline") -> Run:
-    script = str(HERE / "baseline.py")
-    code = f"import runpy, sys\nsys.argv[1:] = [{sandbox.url!r}]\n"
-    code += f"runpy.run_path({script!r}, run_name='__main__')"
-    return run_child(python_child(code), sandbox, name)
-
-
-def record_set(path: Path) -> set[str]:
-    """Every RECORD's record, canonically encoded (``time_extracted`` aside)."""
-    out = set()
-    with path.open() as lines:
-        for line in lines:
-            message = json.loads(line)
-            if message["type"] == "RECORD":
-                out.add(json.dumps(message["record"], sort_keys=True))
-    return out
 
 
 def figure(label: str, value: str) -> None:
