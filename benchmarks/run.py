@@ -88,7 +88,11 @@ def requests(sandbox: Sandbox, full: Run, k: int = 50) -> None:
         incremental.records >= k and incremental.stats["requests"] <= 1 + pages + slices,
         f"{incremental.stats['requests']} requests for {k} changes ({calls.get('/v1/conversations')} full)",
     )
-    check("Requests: idle run is one request per slice (+ inboxes)", idle.stats["requests"] <= slices + 1, "")
+    check(
+        "Requests: idle run is one request per slice (+ inboxes)",
+        idle.stats["requests"] <= slices + 1,
+        f"{idle.stats['requests']} requests for {slices} slices",
+    )
 
 
 def memory(small: int = 2_000, large: int = 40_000) -> None:
