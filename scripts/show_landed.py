@@ -23,7 +23,9 @@ def main(path: str, schema: str = "tap_heymarket") -> int:
         "select table_name from information_schema.tables where table_schema = ? order by 1",
         params=[schema],
     ).fetchall()
-    counts = [f"{name} {db.sql(f'select count(*) from {schema}.{name}').fetchall()[0][0]}" for (name,) in tables]
+    counts = [
+        f"{name} {db.sql(f'select count(*) from {schema}.{name}').fetchall()[0][0]}" for (name,) in tables
+    ]
     print("tables: " + ", ".join(counts))
     return 0 if total and total == distinct else 1
 
