@@ -23,7 +23,9 @@ def test_the_extractor_declares_every_setting_of_the_tap_with_a_description() ->
     assert set(declared) == set(own)
     assert all(s.get("description") for s in declared.values())
     assert {n for n, s in declared.items() if s.get("sensitive")} == {
-        "api_key", "api_secret_id", "api_secret_key"
+        "api_key",
+        "api_secret_id",
+        "api_secret_key",
     }
     assert declared["inboxes"]["kind"] == "array"
     assert tap["pip_url"] == "-e ."

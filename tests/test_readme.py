@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_readme_settings_table_matches_the_taps_about_output() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "settings_table.py"), "--check"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -75,6 +75,8 @@ class SandboxAPI:
         self.faults: list[Fault] = []
         self.requests: list[LoggedRequest] = []
         self.latency = 0.0
+        self.per_second_limit: int | None = None  # answer 429 beyond this many requests a second
+        self._arrivals: list[float] = []
         self.timeline: list[tuple[str, float, float]] = []  # for /_sandbox/stats
         self.denied_paths: set[str] = set()
         self.on_request: t.Callable[[SandboxAPI, str, dict[str, t.Any]], None] | None = None
@@ -162,6 +164,16 @@ class SandboxAPI:
         now = clock.wall()
         return hmac.compare_digest(signature, parts[2]) and issued - 60 <= now <= issued + TOKEN_MAX_AGE
 
+    def over_rate_limit(self) -> bool:
+        """Whether this request exceeds ``per_second_limit`` (any sliding one-second window)."""
+        if self.per_second_limit is None:
+            return False
+        with self._lock:
+            now = time.monotonic()
+            self._arrivals = [t for t in self._arrivals if now - t < 1.0]
+            self._arrivals.append(now)
+            return len(self._arrivals) > self.per_second_limit
+
     def next_fault(self, path: str) -> Fault | None:
         """The fault this request meets, if any (consuming it)."""
         with self._lock:
@@ -175,6 +187,8 @@ class SandboxAPI:
                 if fault.times <= 0:
                     self.faults.remove(fault)
                 return fault
+        if self.over_rate_limit():
+            return Fault("status", status=429, body=b'{"error":"rate_limited"}', headers={"Retry-After": "1"})
         return None
 
     # -- endpoints ----------------------------------------------------------------------
@@ -332,6 +346,9 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], api: SandboxAPI) -> None:
         super().__init__(address, _Handler)
         self.api = api
+
+    def handle_error(self, request: t.Any, client_address: t.Any) -> None:
+        """Quiet: dropped and truncated responses are faults the sandbox injects on purpose."""
 
 
 class RunningSandbox:
