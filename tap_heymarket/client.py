@@ -23,6 +23,7 @@ from tap_heymarket.errors import (
     HeymarketFatalError,
     HeymarketRetriableError,
     describe,
+    endpoint,
     excerpt,
     request_id,
     retry_after_seconds,
@@ -125,13 +126,13 @@ class HeymarketStream(RESTStream[t.Any]):
             raise HeymarketRetriableError(describe(response, "Heymarket server error"), response)
         if status == 401:
             msg = (
-                f"Heymarket rejected the credentials (HTTP 401 on {self.path}, X-Request-Id "
+                f"Heymarket rejected the credentials (HTTP 401 on {endpoint(response)}, X-Request-Id "
                 f"{request_id(response)}): check {self.heymarket.auth.setting_names}"
             )
             raise CredentialsRejectedError(msg)
         if status == 403:
             msg = (
-                f"Heymarket denied access to '{self.name}' (HTTP 403 on {self.path}, X-Request-Id "
+                f"Heymarket denied access to '{self.name}' (HTTP 403 on {endpoint(response)}, X-Request-Id "
                 f"{request_id(response)}): check that {self.heymarket.auth.setting_names} may "
                 "read it and that user_id is a member of the inboxes"
             )

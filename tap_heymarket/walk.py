@@ -24,6 +24,7 @@ import typing as t
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.concurrency import interleave
+from tap_heymarket.errors import CredentialsRejectedError
 from tap_heymarket.pagination import UpdatedCursor, UpdatedCursorPaginator
 from tap_heymarket.progress import ProgressReporter
 from tap_heymarket.records import BadRecordError, require_instant, require_key
@@ -221,6 +222,8 @@ class NewestFirstStream(HeymarketStream):
             return None
         try:
             return _count_of(self.post_once(self.count_path, {}))
+        except CredentialsRejectedError:
+            raise  # the listing would fail the same way: report it once, now
         except Exception as exc:
             self.logger.warning("Could not count %s for progress (%s); continuing", self.name, exc)
             return None

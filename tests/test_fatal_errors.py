@@ -1,0 +1,117 @@
+"""Fatal errors end the run with one clear line, a non-zero exit and no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from tap_heymarket.sandbox.server import Fault
+from tests.cases import account
+from tests.harness import catalog_selecting, config_for
+
+TAP = str(Path(sys.executable).with_name("tap-heymarket"))
+
+
+def run_cli(tmp_path: Path, config: dict[str, t.Any], *args: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [TAP, "--config", str(path), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def error_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if "| ERROR" in line or "| CRITICAL" in line]
+
+
+def assert_fails_cleanly(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    return "\n".join(error_lines(done))
+
+
+def test_rejected_key_is_one_line_naming_the_setting_to_check(start_sandbox, tmp_path) -> None:
+    api = account()
+    done = run_cli(tmp_path, config_for(start_sandbox(api).url, api_key="wrong-key"))
+    errors = assert_fails_cleanly(done)
+    assert "Heymarket rejected the credentials (HTTP 401" in errors
+    assert "check api_key" in errors
+    assert "X-Request-Id sbx-" in errors
+    assert sum("rejected the credentials" in line for line in done.stderr.splitlines()) == 1
+
+
+def test_rejected_secret_pair_names_the_secret_settings(start_sandbox, tmp_path) -> None:
+    api = account()
+    config = config_for(start_sandbox(api).url, api_secret_id="sandbox-id", api_secret_key="not-it")
+    del config["api_key"]
+    errors = assert_fails_cleanly(run_cli(tmp_path, config))
+    assert "check api_secret_id/api_secret_key" in errors
+
+
+def test_denied_only_selected_stream_is_one_line_naming_stream_and_settings(start_sandbox, tmp_path) -> None:
+    api = account()
+    api.denied_paths.add("/v1/conversations")
+    config = config_for(start_sandbox(api).url)
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting(config, ["conversations"])))
+    errors = assert_fails_cleanly(run_cli(tmp_path, config, "--catalog", str(catalog)))
+    assert "Heymarket denied access to 'conversations' (HTTP 403" in errors
+    assert "user_id is a member" in errors
+
+
+def test_other_client_errors_quote_status_endpoint_and_body(start_sandbox, tmp_path) -> None:
+    api = account()
+    api.faults.append(
+        Fault(
+            "status",
+            status=400,
+            body=b'{"error":"bad_data","detail":"inboxes invalid"}',
+            path="/v1/conversations",
+            times=10,
+        )
+    )
+    config = config_for(start_sandbox(api).url, max_concurrency=1)
+    errors = assert_fails_cleanly(run_cli(tmp_path, config))
+    assert "HTTP 400 Bad Request on POST /v1/conversations (X-Request-Id sbx-" in errors
+    assert '"detail":"inboxes invalid"' in errors
+    assert api.request_count("/v1/conversations") == 1  # a 400 is not retried
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        ({"api_key": None}, "No credentials"),
+        ({"api_secret_id": "sandbox-id"}, "api_secret_id and api_secret_key"),
+        ({"user_id": "abc"}, "config['user_id']"),
+        ({"inboxes": []}, "inboxes"),
+        ({"start_date": "last tuesday"}, "start_date"),
+        ({"api_url": "http://example.com"}, "api_url"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_setting_before_any_request(
+    start_sandbox, tmp_path, overrides: dict[str, t.Any], setting: str
+) -> None:
+    api = account()
+    config = config_for(start_sandbox(api).url)
+    for key, value in overrides.items():
+        if value is None:
+            config.pop(key)
+        else:
+            config[key] = value
+    done = run_cli(tmp_path, config)
+    assert_fails_cleanly(done)
+    assert setting in error_lines(done)[0]
+    assert api.requests == []
+
+
+def test_a_loopback_http_api_url_is_allowed(start_sandbox, tmp_path) -> None:
+    api = account()
+    url = start_sandbox(api).url.replace("127.0.0.1", "localhost")
+    done = run_cli(tmp_path, config_for(url, inboxes=[5001], closed=True))
+    assert done.returncode == 0, done.stderr[-2000:]
