@@ -105,6 +105,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
 ).to_dict()
 
+#: The tap's own settings (the SDK adds its built-in ones to the schema at run time).
+TAP_SETTINGS = tuple(CONFIG_SCHEMA["properties"])
+
 
 def problems(config: t.Mapping[str, t.Any]) -> list[str]:
     """Every setting that is wrong, each as one actionable line."""
