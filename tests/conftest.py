@@ -7,7 +7,7 @@ import typing as t
 import pytest
 
 from tap_heymarket.sandbox import SandboxAPI, generate, serve
-from tap_heymarket.sandbox.server import RunningSandbox
+from tap_heymarket.sandbox.http import RunningSandbox
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ every response) over generated data with ties and mixed spellings, and can injec
 """
 
 from tap_heymarket.sandbox.data import Dataset, generate
-from tap_heymarket.sandbox.server import Fault, SandboxAPI, serve
+from tap_heymarket.sandbox.http import serve
+from tap_heymarket.sandbox.server import Fault, SandboxAPI
 
 __all__ = ["Dataset", "Fault", "SandboxAPI", "generate", "serve"]

@@ -9,7 +9,8 @@ import sys
 import threading
 
 from tap_heymarket.sandbox.data import generate
-from tap_heymarket.sandbox.server import SandboxAPI, serve
+from tap_heymarket.sandbox.http import serve
+from tap_heymarket.sandbox.server import SandboxAPI
 
 
 def main(argv: list[str] | None = None) -> int:
