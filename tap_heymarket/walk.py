@@ -36,6 +36,14 @@ from tap_heymarket.timestamps import (
 )
 
 
+class SlicePlan(t.NamedTuple):
+    """Where one slice's walk starts and where it stops."""
+
+    context: dict[str, t.Any]
+    bookmark: str | None  # stop below this (the state's bookmark, lookback or start_date)
+    resume: UpdatedCursor | None  # an interrupted walk's next page, else None: the top
+
+
 @dataclasses.dataclass
 class SlicePage:
     """One page of one slice, already shaped and de-duplicated."""
@@ -115,7 +123,7 @@ class NewestFirstStream(HeymarketStream):
         run_started = format_instant(self.heymarket.run_started)
         slices = self.slices()
         plans = [self._plan(dict(s)) for s in slices]
-        full_sync = all(p["bookmark"] is None and p["resume"] is None for p in plans)
+        full_sync = all(p.bookmark is None and p.resume is None for p in plans)
         progress = ProgressReporter(self, expected_total=self._expected_total() if full_sync else None)
         producers = [self._producer(plan) for plan in plans]
         concurrency = int(self.config.get("max_concurrency", 6))
@@ -129,7 +137,7 @@ class NewestFirstStream(HeymarketStream):
 
         yield from self.guarded(emit)
 
-    def _plan(self, context: dict[str, t.Any]) -> dict[str, t.Any]:
+    def _plan(self, context: dict[str, t.Any]) -> SlicePlan:
         state = self.get_context_state(context)
         bookmark = None
         if state.get("replication_key") == self.replication_key:
@@ -140,19 +148,12 @@ class NewestFirstStream(HeymarketStream):
         start_date = _normalized_or_none(self.config.get("start_date"))
         if start_date and (bookmark is None or start_date > bookmark):
             bookmark = start_date
-        resume = state.get("resume") if isinstance(state.get("resume"), dict) else None
-        cursor = UpdatedCursor.from_state(resume.get("cursor")) if resume else None
-        newest = _normalized_or_none(resume.get("newest")) if resume and cursor else None
-        return {
-            "context": context,
-            "bookmark": bookmark,
-            "resume": cursor,
-            "newest": newest,
-            "state": state,
-        }
+        resume = state.get("resume")
+        cursor = UpdatedCursor.from_state(resume.get("cursor")) if isinstance(resume, dict) else None
+        return SlicePlan(context, bookmark, cursor)
 
-    def _producer(self, plan: dict[str, t.Any]) -> t.Callable[[], t.Iterator[SlicePage]]:
-        return lambda: self._walk_slice(plan["context"], plan["bookmark"], plan["resume"])
+    def _producer(self, plan: SlicePlan) -> t.Callable[[], t.Iterator[SlicePage]]:
+        return lambda: self._walk_slice(plan.context, plan.bookmark, plan.resume)
 
     def _walk_slice(
         self,
