@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from functools import cached_property
 
 import msgspec
 import requests
@@ -98,8 +99,12 @@ class HeymarketStream(RESTStream[t.Any]):
             headers=request.headers,
             json=request.data,
         )
-        send = t.cast("t.Any", self.request_decorator)(self._send_once)
-        return send(prepared)
+        return self._send_with_retries(prepared)
+
+    @cached_property
+    def _send_with_retries(self) -> t.Callable[[requests.PreparedRequest], t.Any]:
+        """:meth:`_send_once` wrapped once in the SDK's backoff decorator (not per page)."""
+        return t.cast("t.Any", self.request_decorator)(self._send_once)  # type: ignore[no-any-return]
 
     def post_once(self, path: str, body: dict[str, t.Any]) -> t.Any:
         """One ``POST`` to another path of the API, without retries (best-effort calls)."""
