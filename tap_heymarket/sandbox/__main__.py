@@ -10,6 +10,7 @@ import threading
 
 from tap_heymarket.sandbox.data import generate
 from tap_heymarket.sandbox.http import serve
+from tap_heymarket.sandbox.readings import parse_reading
 from tap_heymarket.sandbox.server import SandboxAPI
 
 
@@ -23,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--page-size", type=int, default=30)
+    parser.add_argument(
+        "--reading",
+        default="",
+        help="how the cursor is read, e.g. precision=s,inclusive=true (see sandbox/readings.py)",
+    )
     args = parser.parse_args(argv)
     api = SandboxAPI(
         generate(
@@ -35,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         page_size=args.page_size,
     )
     api.latency = args.latency
+    api.reading = parse_reading(args.reading)
     running = serve(api, args.host, args.port)
     print(f"Heymarket sandbox on {running.url} (api_key: sandbox-key)", flush=True)  # noqa: T201
     stop = threading.Event()

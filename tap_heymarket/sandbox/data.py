@@ -76,7 +76,8 @@ def generate(
             "id": 5001 + i,
             "name": f"Inbox {i + 1}",
             "team": team["id"],
-            "members": [m["id"] for m in members[i % 2 :: 2]] or [members[0]["id"]],
+            # the admin belongs to every inbox (as in most teams); agents alternate
+            "members": sorted({9001, *(9001 + n for n in range(1 + i % 2, len(members), 2))}),
             "phones": [f"1415555{1000 + i:04d}"],
             "phone": f"1415555{1000 + i:04d}",
         }

@@ -1,7 +1,9 @@
-"""Indexed newest-first listings with a strictly-"before" cursor, as the API pages them.
+"""Indexed newest-first listings with a "before" cursor, as the API pages them.
 
 Records are kept in ``(-instant, -id)`` order per scope (e.g. an inbox's open view), so a
-page is a bisect and a slice, and each record's JSON is encoded once and reused.
+page is a bisect and a slice, and each record's JSON is encoded once and reused. How the
+cursor is compared, how pages are ordered and how instants are spelled follow the listing's
+:class:`~tap_heymarket.sandbox.readings.Reading` (the reference's own reading by default).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import typing as t
 
 from tap_heymarket.sandbox.data import spell
+from tap_heymarket.sandbox.readings import Reading, epoch_seconds
 
 Scope = t.Hashable
 
@@ -23,15 +26,24 @@ def micros(instant: dt.datetime) -> int:
     return (instant - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
 
 
-def render(record: dict[str, t.Any]) -> bytes:
-    """A record as the API spells it: instants in one of three spellings, no private keys."""
+def render(record: dict[str, t.Any], reading: Reading | None = None, field: str = "updated") -> bytes:
+    """A record as the API spells it: instants as the reading writes them, no private keys."""
+    reading = reading or Reading()
     variant = int(record.get("id", 0))
     out = {
-        k: spell(v, variant) if isinstance(v, dt.datetime) else v
+        k: reading.spell(v, variant, spell) if isinstance(v, dt.datetime) else v
         for k, v in record.items()
         if not k.startswith("_")
     }
+    if reading.epoch_cursor and isinstance(record.get(field), dt.datetime):
+        out[field] = epoch_seconds(record[field])
     return json.dumps(out, separators=(",", ":")).encode()
+
+
+def _lane(keys: list[tuple[int, int]], ids: list[int], start: int) -> t.Iterator[tuple[tuple[int, int], int]]:
+    """One scope's records from ``start`` on (a function, so each lane binds its own lists)."""
+    for i in range(start, len(keys)):
+        yield keys[i], ids[i]
 
 
 class Listing:
@@ -48,6 +60,17 @@ class Listing:
         self.scope_of = scope_of
         self._index: dict[Scope, tuple[list[tuple[int, int]], list[int]]] | None = None
         self._encoded: dict[int, bytes] = {}
+        self._reading = Reading()
+
+    @property
+    def reading(self) -> Reading:
+        """How this listing reads its cursor and spells instants."""
+        return self._reading
+
+    @reading.setter
+    def reading(self, value: Reading) -> None:
+        self._reading = value
+        self._encoded.clear()
 
     def changed(self, record_id: int | None = None) -> None:
         """Invalidate after a mutation (of one record, or of all)."""
@@ -76,18 +99,29 @@ class Listing:
         size: int,
         keep: t.Callable[[dict[str, t.Any]], bool] | None = None,
     ) -> list[int]:
-        """IDs of up to ``size`` records in ``scopes`` strictly before ``before``."""
+        """IDs of up to ``size`` records in ``scopes`` "before" ``before``, as the reading has it."""
+        newest = self._page(scopes, None, self.reading.echo_newer, keep) if self.reading.echo_newer else []
+        ids = self._page(scopes, self.reading.cutoff(before), size - len(newest), keep)
+        return self.reading.arrange(newest + ids)
+
+    def _page(
+        self,
+        scopes: t.Iterable[Scope] | None,
+        cutoff: dt.datetime | None,
+        size: int,
+        keep: t.Callable[[dict[str, t.Any]], bool] | None,
+    ) -> list[int]:
         index = self._scopes()
         chosen = index.keys() if scopes is None else [s for s in scopes if s in index]
         lanes = []
         for scope in chosen:
             keys, ids = index[scope]
-            start = 0 if before is None else bisect.bisect_right(keys, (-micros(before), 1 << 62))
-            lanes.append((keys[i], ids[i]) for i in range(start, len(keys)))
+            start = 0 if cutoff is None else bisect.bisect_right(keys, (-micros(cutoff), 1 << 62))
+            lanes.append(_lane(keys, ids, start))
         merged = (record_id for _key, record_id in heapq.merge(*lanes))
         if keep is not None:
             merged = (i for i in merged if keep(self.records[i]))
-        return list(itertools.islice(merged, size))
+        return list(itertools.islice(merged, max(size, 0)))
 
     def body(self, ids: list[int]) -> bytes:
         """The JSON array of these records, from the per-record encoding cache."""
@@ -95,12 +129,13 @@ class Listing:
         for record_id in ids:
             encoded = self._encoded.get(record_id)
             if encoded is None:
-                encoded = self._encoded[record_id] = render(self.records[record_id])
+                encoded = self._encoded[record_id] = render(self.records[record_id], self.reading, self.field)
             parts.append(encoded)
         return b"[" + b",".join(parts) + b"]"
 
     def count(self, before: dt.datetime | None = None) -> int:
-        """How many records lie strictly before ``before`` (all when None)."""
-        if before is None:
+        """How many records lie "before" ``before`` as the reading compares (all when None)."""
+        cutoff = None if before is None else self.reading.cutoff(before)
+        if cutoff is None:
             return len(self.records)
-        return sum(1 for r in self.records.values() if r[self.field] < before)
+        return sum(1 for r in self.records.values() if r[self.field] < cutoff)

@@ -19,6 +19,7 @@ import typing as t
 from tap_heymarket import clock
 from tap_heymarket.sandbox.data import Dataset, generate
 from tap_heymarket.sandbox.listing import Listing
+from tap_heymarket.sandbox.readings import Reading
 from tap_heymarket.timestamps import TimestampError, parse_instant
 
 TOKEN_MAX_AGE = 300
@@ -96,6 +97,16 @@ class SandboxAPI:
             "/v1/templates": Listing(self.data.templates, "updated"),
         }
         self.messages = Listing(self.data.messages, "date")
+
+    @property
+    def reading(self) -> Reading:
+        """How every listing reads its cursor and spells instants (see :mod:`.readings`)."""
+        return self.conversations.reading
+
+    @reading.setter
+    def reading(self, value: Reading) -> None:
+        for listing in (self.conversations, self.messages, *self.listings.values()):
+            listing.reading = value
 
     # -- mutations, as the tests and the demo make them ---------------------------------
 
@@ -209,7 +220,8 @@ class SandboxAPI:
             if path == "/v1/conversations/count":
                 return 200, json.dumps({"count": self.conversations.count(_instant(body, "date"))}).encode()
             if path == "/v1/contacts/count":
-                return 200, json.dumps({"count": self.listings["/v1/contacts"].count()}).encode()
+                count = self.listings["/v1/contacts"].count(_instant(body, "date"))
+                return 200, json.dumps({"count": count}).encode()
             if path in self.listings:
                 listing = self.listings[path]
                 ids = listing.page(None, _instant(body, "date"), self.page_size)
