@@ -1,130 +1,280 @@
-"""Newest-first cursor pagination, safe against ties.
+"""Newest-first cursor pagination that holds under every plausible reading of the cursor.
 
-Heymarket lists newest first and pages with ``date`` = the last record's ``updated``, keeping
-only records **strictly before** it. Several records can share one ``updated``: if a page
-ends inside such a group, ``date = last`` would skip the rest of the group. So the next
-cursor is "just after the last value" (one microsecond later): the next page starts with the
-part of the group already seen, which the walk drops by ID, then goes on.
+A listing returns the newest records "before" ``date``; the next ``date`` is derived from the
+page's **oldest** value ``m`` (not its last record: a record out of order would mislead).
+The reference leaves open how ``date`` is compared (to the microsecond, millisecond or whole
+second; "before" or "before or equal"). The cursor is built so that no reading loses a record:
 
-When a whole page shares one value and the cursor is already just after it, no cursor can
-reach further into that group: the paginator then steps strictly before the value and
-warns, naming it, rather than asking for the same page forever.
+* **Step above the oldest value.** The next cursor is the smallest whole millisecond above
+  ``m`` (a whole second when ``m`` was written without a fraction, since its fraction may have
+  been cut off), so the rest of a tie group at ``m`` comes back under strict and inclusive
+  readings alike. What comes back twice is dropped by ID by the walk.
+* **Trust, but verify.** A server that compares at whole seconds cuts such a cursor back to
+  the second, skipping the rest of ``m``'s group. Every response to a sub-second cursor must
+  reach back to ``m`` (a witness); if it does not, the stream's cursors coarsen to whole
+  seconds for the rest of the run and the page is asked for again. Cost: one request, once.
+* **Stuck is found, not looped on.** If a page brings no older cursor (more records share one
+  value, or one second on a second-precision server, than fit a page), the walk steps
+  strictly below that value, trying the few spellings of "below" that the readings need, and
+  warns naming the value: those records cannot be reached through the cursor. If no way below
+  works, the server ignores the cursor: :class:`CursorIgnoredError`, never a loop.
+* **A page with no readable cursor value** is an error (:class:`CursorUnreadableError`),
+  never a silent end of the listing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
+import threading
 import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_heymarket.timestamps import (
-    ONE_MICROSECOND,
-    TimestampError,
-    format_instant,
-    normalize_instant,
-    parse_instant,
-)
+from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant
 
 if t.TYPE_CHECKING:
     import requests
 
 LOGGER = logging.getLogger("tap-heymarket")
+ONE_US = dt.timedelta(microseconds=1)
+ONE_MS = dt.timedelta(milliseconds=1)
+ONE_S = dt.timedelta(seconds=1)
+#: Beyond any reading's overlap: a record this much newer than the cursor was echoed, not asked for.
+ECHO_TOLERANCE = ONE_S
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MAX = "9999-12-31T23:59:59.999999Z"
+
+
+class CursorIgnoredError(Exception):
+    """The server kept answering at or above a value whatever cursor was sent."""
+
+
+class CursorUnreadableError(Exception):
+    """A page came back whose records carry no readable cursor value."""
+
+
+def _truncate(instant: dt.datetime, unit: dt.timedelta) -> dt.datetime:
+    return instant - (instant - _EPOCH) % unit
+
+
+def _shift(value: str, unit: dt.timedelta, delta: dt.timedelta) -> str:
+    """``value`` cut down to a whole ``unit``, then moved by ``delta`` (saturating at the ends)."""
+    try:
+        return format_instant(_truncate(parse_instant(value), unit) + delta)
+    except OverflowError:
+        return _MAX if delta > dt.timedelta(0) else "0001-01-01T00:00:00.000000Z"
+
+
+def step_above(value: str, unit: dt.timedelta) -> str:
+    """The smallest whole ``unit`` strictly above ``value``: a cursor that still includes it."""
+    return _shift(value, unit, unit)
+
+
+def ceil_to_second(value: str) -> str:
+    """``value`` itself when it is a whole second, else the next whole second."""
+    parsed = parse_instant(value)
+    return value if parsed.microsecond == 0 else step_above(value, ONE_S)
 
 
 @dataclasses.dataclass(frozen=True)
-class UpdatedCursor:
-    """Where the next page starts: at ``boundary``, with or without its tie group."""
+class Cursor:
+    """One request's ``date`` and what its response must show to be trusted."""
 
-    boundary: str
-    include_boundary: bool = True
-
-    @property
-    def request_value(self) -> str:
-        """The ``date`` to send: just after the boundary, or the boundary itself."""
-        if not self.include_boundary:
-            return self.boundary
-        return format_instant(parse_instant(self.boundary) + ONE_MICROSECOND)
+    date: str | None  # the value to send; None: no cursor (the newest page)
+    covers: str | None = None  # the response must reach back to this value (a witness)
+    below: str | None = None  # stepping past a stuck value: nothing at or above it may come back
+    rung: int = 0  # attempt on the ladder of spellings of "below"
 
     def to_state(self) -> dict[str, t.Any]:
-        """A JSON-safe form for STATE (the resume point of an interrupted walk)."""
-        return {"boundary": self.boundary, "include_boundary": self.include_boundary}
+        """A JSON-safe form for STATE (where an interrupted walk resumes)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, 0)}
 
     @classmethod
-    def from_state(cls, value: t.Any) -> UpdatedCursor | None:
+    def from_state(cls, value: t.Any) -> Cursor | None:
         """Read a resume point back; anything unreadable means "start from the top"."""
-        if not isinstance(value, dict) or not isinstance(value.get("boundary"), str):
+        if not isinstance(value, dict):
             return None
         try:
-            boundary = normalize_instant(value["boundary"])
+            fields = {
+                name: None if value.get(name) is None else normalize_instant(value[name])
+                for name in ("date", "covers", "below")
+            }
         except TimestampError:
             return None
-        return cls(boundary, bool(value.get("include_boundary", True)))
+        rung = value.get("rung", 0)
+        return cls(**fields, rung=rung if isinstance(rung, int) and 0 <= rung < 8 else 0)
+
+    @property
+    def echo_limit(self) -> str | None:
+        """Values above this were not asked for under any reading (None: no limit)."""
+        return None if self.date is None else _shift(self.date, ONE_US, ECHO_TOLERANCE)
 
 
-class UpdatedCursorPaginator(BaseAPIPaginator[UpdatedCursor | None]):
-    """Next token from the last record's cursor field (``updated`` by default).
+def below_ladder(value: str) -> list[str]:
+    """Cursors that mean "strictly below ``value``" under the strict and inclusive readings."""
+    rungs = [
+        value,
+        _shift(value, ONE_US, -ONE_US),
+        _shift(value, ONE_MS, -ONE_MS),
+        _shift(value, ONE_S, -ONE_S),
+    ]
+    return list(dict.fromkeys(rungs))
 
-    The page's decoded records are handed over by the walk (:meth:`advance_page`), so the
-    body is decoded once; :meth:`advance` (the SDK's entry point) decodes it itself.
-    """
+
+class CursorPolicy:
+    """What one stream has learnt about its listing in this run (shared by its walks)."""
+
+    def __init__(self) -> None:
+        self.whole_seconds = False  # the server compared a sub-second cursor at whole seconds
+        self.prints_fractions = False  # some value came with a fraction: whole seconds are exact
+        self.page_size = 0  # the largest page seen: a smaller one is the listing's last
+        self._lock = threading.Lock()
+
+    def step(self) -> dt.timedelta:
+        """How far above a value the next cursor goes.
+
+        Milliseconds, once the listing has shown fractions (so a value is not a truncated
+        one) and until the server has shown that it compares whole seconds; else seconds.
+        """
+        return ONE_MS if self.prints_fractions and not self.whole_seconds else ONE_S
+
+    def note_values(self, values: list[str]) -> None:
+        """Learn from a page whether the listing writes fractions of a second."""
+        if not self.prints_fractions and any(v[20:26] != "000000" for v in values):
+            self.prints_fractions = True
+
+    def coarsen(self, stream_name: str, value: str) -> None:
+        """From now on step by whole seconds (said once per run)."""
+        with self._lock:
+            if not self.whole_seconds:
+                self.whole_seconds = True
+                LOGGER.info(
+                    "%s: the server compares `date` more coarsely than milliseconds (a cursor just "
+                    "above %s did not return it); stepping by whole seconds from now on",
+                    stream_name,
+                    value,
+                )
+
+    def note_page(self, size: int) -> None:
+        """Remember the largest page."""
+        with self._lock:
+            self.page_size = max(self.page_size, size)
+
+
+@dataclasses.dataclass
+class PageValues:
+    """What the paginator needs to know of a page (the walk decodes and filters it)."""
+
+    values: list[str]  # every readable cursor value on the page, in page order
+    size: int  # records on the page, readable or not
+    new: int  # records the walk has not seen before in this window
+    floor: str | None = None  # the window's lower bound: a page reaching below it is the last
+
+
+class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
+    """The next ``date`` from the page's oldest value (see the module docstring)."""
 
     def __init__(
         self,
-        start_value: UpdatedCursor | None = None,
+        start_value: Cursor | None = None,
         *,
+        policy: CursorPolicy | None = None,
         record_field: str = "updated",
         stream_name: str = "conversations",
     ) -> None:
         super().__init__(start_value)
+        self.policy = policy or CursorPolicy()
         self.record_field = record_field
         self.stream_name = stream_name
-        self._page: list[dict[str, t.Any]] = []
-        self._largest_page = 0
         self.unreachable_values: list[str] = []
+        self._page = PageValues([], 0, 0)
+        self._next: Cursor | None = None
 
-    def advance_page(self, records: list[dict[str, t.Any]]) -> None:
-        """Advance from a page of records the caller already decoded."""
-        self._page = records
+    def advance_page(self, page: PageValues) -> None:
+        """Decide, from one page, where the next request starts (or that the walk is done)."""
+        self._page = page
         self.advance(t.cast("requests.Response", None))
 
+    def plausible(self, values: list[str]) -> list[str]:
+        """The values the current cursor could have asked for (echoes of newer records dropped)."""
+        limit = self.current_value.echo_limit if self.current_value else None
+        return values if limit is None else [v for v in values if v <= limit]
+
     def has_more(self, response: requests.Response | None) -> bool:
-        """An empty page ends the listing."""
-        return bool(self._page_from(response))
+        """Decide now; :meth:`get_next` hands the decision over."""
+        self._next = self._decide()
+        return self._next is not None
 
-    def get_next(self, response: requests.Response | None) -> UpdatedCursor | None:
-        """The cursor after this page (see the module docstring for ties)."""
-        values = [v for v in (self._value_of(r) for r in self._page_from(response)) if v]
-        if not values:
+    def get_next(self, response: requests.Response | None) -> Cursor | None:
+        """The cursor :meth:`has_more` decided on."""
+        return self._next
+
+    def _decide(self) -> Cursor | None:  # noqa: PLR0911
+        page, current = self._page, self.current_value
+        if page.size and not page.values:
+            msg = f"none of the {page.size} records on the page has a readable {self.record_field!r}"
+            raise CursorUnreadableError(msg)
+        if current is not None and current.below is not None and self._came_back(current.below, page.values):
+            return self._next_rung(current)
+        values = self.plausible(page.values)
+        if not values:  # empty, or nothing but echoes of newer records: the end of the listing
+            return self._coarser(current) if current is not None and self._needs_witness(current) else None
+        oldest, newest = min(values), max(values)
+        if current is not None and self._needs_witness(current) and newest < t.cast("str", current.covers):
+            return self._coarser(current)
+        self.policy.note_page(page.size)
+        self.policy.note_values(values)
+        if page.floor is not None and oldest < page.floor:
             return None
-        last = values[-1]
-        page_len = len(self._page)
-        could_be_full = page_len >= self._largest_page
-        self._largest_page = max(self._largest_page, page_len)
-        whole_page_tied = values[0] == last
-        if whole_page_tied and self.current_value == UpdatedCursor(last, include_boundary=True):
-            if not could_be_full:  # a short page: the group ends on it
-                return UpdatedCursor(last, include_boundary=False)
-            self.unreachable_values.append(last)
-            LOGGER.warning(
-                "%s: a whole page of %d records shares %s=%s; records of that group beyond "
-                "one page cannot be reached through the API's cursor, moving on before it",
-                self.stream_name,
-                len(values),
-                self.record_field,
-                last,
+        if page.new == 0 and page.size < self.policy.page_size:
+            return None
+        candidate = Cursor(step_above(oldest, self.policy.step()), covers=oldest)
+        if current is None or current.date is None or t.cast("str", candidate.date) < current.date:
+            return candidate
+        return self._stuck(oldest, all(v == oldest for v in values), len(values))
+
+    @staticmethod
+    def _came_back(stuck: str, values: list[str]) -> bool:
+        """Whether a step below ``stuck`` still returned it (or its second: echoes aside)."""
+        ceiling = _shift(stuck, ONE_US, ECHO_TOLERANCE)
+        return any(stuck <= v <= ceiling for v in values)
+
+    def _needs_witness(self, cursor: Cursor) -> bool:
+        """A sub-second step relies on the server comparing below whole seconds: check it."""
+        if cursor.covers is None or cursor.below is not None or cursor.date is None:
+            return False
+        return cursor.date != step_above(cursor.covers, ONE_S)
+
+    def _coarser(self, current: Cursor) -> Cursor:
+        """The witness failed: ask again from the same value, a whole second above it."""
+        covers = t.cast("str", current.covers)
+        self.policy.coarsen(self.stream_name, covers)
+        return Cursor(step_above(covers, ONE_S), covers=covers)
+
+    def _stuck(self, value: str, tied: bool, count: int) -> Cursor:
+        self.unreachable_values.append(value)
+        what = (
+            f"a whole page of {count} records shares {self.record_field}={value}"
+            if tied
+            else f"more than a page of records lie within one step of {self.record_field}={value}"
+        )
+        LOGGER.warning(
+            "%s: %s; records of that group beyond one page cannot be reached through the API's "
+            "cursor, moving on below it",
+            self.stream_name,
+            what,
+        )
+        return Cursor(below_ladder(value)[0], below=value)
+
+    def _next_rung(self, current: Cursor) -> Cursor:
+        stuck = t.cast("str", current.below)
+        rungs = below_ladder(stuck)
+        if current.rung + 1 >= len(rungs):
+            msg = (
+                f"the server kept returning records at or after {stuck} whatever `date` was sent "
+                f"(last tried {current.date}): it ignores the cursor"
             )
-            return UpdatedCursor(last, include_boundary=False)
-        return UpdatedCursor(last, include_boundary=True)
-
-    def _page_from(self, response: requests.Response | None) -> list[dict[str, t.Any]]:
-        if response is not None:
-            self._page = response.json()
-        return self._page
-
-    def _value_of(self, record: dict[str, t.Any]) -> str | None:
-        try:
-            return normalize_instant(record.get(self.record_field))
-        except TimestampError:
-            return None
+            raise CursorIgnoredError(msg)
+        return Cursor(rungs[current.rung + 1], below=stuck, rung=current.rung + 1)
