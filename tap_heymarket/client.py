@@ -14,10 +14,13 @@ from functools import cached_property
 
 import msgspec
 import requests
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
+from singer_sdk import singerlib as singer
+from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.streams.rest import PageContext
 
-from tap_heymarket import clock
+from tap_heymarket import clock, interrupt
+from tap_heymarket.concurrency import call_interruptibly
 from tap_heymarket.errors import (
     AccessDeniedError,
     CredentialsRejectedError,
@@ -99,10 +102,14 @@ class HeymarketStream(RESTStream[t.Any]):
             headers=request.headers,
             json=request.data,
         )
-        return self._send_with_retries(prepared)
+        return self._send_with_retries(prepared, context)
+
+    def fetch_interruptibly(self, context: t.Mapping[str, t.Any] | None, token: t.Any) -> t.Any:
+        """:meth:`fetch` on a worker, the main thread free to notice SIGTERM or SIGINT."""
+        return call_interruptibly(lambda: self.fetch(context, token), interrupt.check)
 
     @cached_property
-    def _send_with_retries(self) -> t.Callable[[requests.PreparedRequest], t.Any]:
+    def _send_with_retries(self) -> t.Callable[..., t.Any]:
         """:meth:`_send_once` wrapped once in the SDK's backoff decorator (not per page)."""
         return t.cast("t.Any", self.request_decorator)(self._send_once)  # type: ignore[no-any-return]
 
@@ -111,14 +118,62 @@ class HeymarketStream(RESTStream[t.Any]):
         prepared = self.build_prepared_request(
             method="POST", url=f"{self.url_base}{path}", headers=self.http_headers, json=body
         )
-        return self._send_once(prepared)
+        return call_interruptibly(lambda: self._send_once(prepared, None, path), interrupt.check)
 
-    def _send_once(self, prepared: requests.PreparedRequest) -> t.Any:
+    def _send_once(
+        self,
+        prepared: requests.PreparedRequest,
+        context: t.Mapping[str, t.Any] | None = None,
+        endpoint_path: str | None = None,
+    ) -> t.Any:
         self.heymarket.limiter.acquire()
         self.authenticator(prepared)  # a fresh credential on every attempt
         response = self.requests_session.send(prepared, timeout=self.timeout)
+        self._log_duration(response, context, endpoint_path or self.path)
         self.validate_response(response)
         return self.decode_body(response)
+
+    def _log_duration(
+        self, response: requests.Response, context: t.Mapping[str, t.Any] | None, endpoint_path: str
+    ) -> None:
+        """The SDK's ``http_request_duration`` metric, tagged as the SDK tags its own requests."""
+        tags: dict[str, t.Any] = {
+            metrics.Tag.STREAM: self.name,
+            metrics.Tag.ENDPOINT: endpoint_path,
+            metrics.Tag.HTTP_STATUS_CODE: response.status_code,
+            metrics.Tag.STATUS: metrics.Status.SUCCEEDED
+            if response.status_code < 400
+            else metrics.Status.FAILED,
+        }
+        if context:
+            tags[metrics.Tag.CONTEXT] = dict(context)
+        point = metrics.Point(
+            "timer",
+            metric=metrics.Metric.HTTP_REQUEST_DURATION,
+            value=response.elapsed.total_seconds(),
+            tags=tags,
+        )
+        metrics.log(self.metrics_logger, point=point)
+
+    def close_full_table_version(self) -> None:
+        """The closing ACTIVATE_VERSION of a full-table read (the SDK writes the opening one).
+
+        A target that honours versions drops the rows of older versions when it reads this,
+        after every record of the new one: how deleted records leave the warehouse. Not in
+        BATCH mode, where the records reach the target in files announced after this point.
+        """
+        if (
+            self.replication_method != "FULL_TABLE"
+            or not self.emit_activate_version_messages
+            or self.get_batch_config(self.config) is not None
+        ):
+            return
+        version = self._tap.initialized_at // 1000  # the version the SDK stamped on the records
+        for stream_map in self.stream_maps:
+            if not isinstance(stream_map, RemoveRecordTransform):
+                self._tap.write_message(
+                    singer.ActivateVersionMessage(stream=stream_map.stream_alias, version=version)
+                )
 
     def validate_response(self, response: requests.Response) -> None:
         """Sort a response into fine, retriable, or fatal with a message a person can act on."""

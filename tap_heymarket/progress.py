@@ -23,14 +23,16 @@ class ProgressReporter:
         self.interval = float(stream.config.get("progress_interval", 30))
         self.emitted = 0
         self.skipped = 0
+        self.unreachable: list[str] = []
         self.pages = 0
         self._started = clock.monotonic()
         self._last_logged = self._started
 
-    def page(self, records: int, skipped: int = 0) -> None:
+    def page(self, records: int, skipped: int = 0, unreachable: t.Sequence[str] = ()) -> None:
         """Count one page; log if the interval has passed."""
         self.emitted += records
         self.skipped += skipped
+        self.unreachable.extend(unreachable)
         self.pages += 1
         now = clock.monotonic()
         if now - self._last_logged >= self.interval:
@@ -49,8 +51,8 @@ class ProgressReporter:
                 text += f", ETA {_duration(remaining)}"
         return f"{text}, {self.pages} pages in {_duration(elapsed)}"
 
-    def finish(self, *, complete: bool) -> None:
-        """The closing line; on a full sync, warn when the total disagrees with the count."""
+    def finish(self, *, complete: bool, denied: str = "") -> None:
+        """The closing lines: totals, then what could not be read, each counted."""
         self.stream.logger.info("%s (done)", self.describe(clock.monotonic()))
         if self.skipped:
             self.stream.logger.warning(
@@ -58,6 +60,16 @@ class ProgressReporter:
                 self.stream.name,
                 self.skipped,
             )
+        if self.unreachable:
+            self.stream.logger.warning(
+                "%s: %d group(s) of records sharing one value were larger than a page; the part "
+                "beyond one page could not be reached through the API's cursor: %s",
+                self.stream.name,
+                len(self.unreachable),
+                ", ".join(self.unreachable),
+            )
+        if denied:
+            self.stream.logger.warning("%s: skipped, access denied: %s", self.stream.name, denied)
         if complete and self.expected_total is not None and self.emitted != self.expected_total:
             self.stream.logger.warning(
                 "%s: emitted %d records but the API counted %d; the account changed during "

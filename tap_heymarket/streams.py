@@ -7,6 +7,7 @@ page number. Adding a stream is a schema file plus a few lines here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import typing as t
 from importlib import resources
@@ -15,7 +16,7 @@ from pathlib import Path
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_heymarket.client import HeymarketStream
-from tap_heymarket.fastrecords import FastRecordMessages
+from tap_heymarket.plan import Slice, Window, member_groups
 from tap_heymarket.records import (
     as_boolean,
     as_reference,
@@ -45,7 +46,7 @@ class _SchemaFromFile:
 # -- incremental listings (newest first, early stop) --------------------------------------
 
 
-class ConversationsStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
+class ConversationsStream(_SchemaFromFile, NewestFirstStream):
     """Conversations, read per inbox and per view (open, closed): each a slice."""
 
     name = "conversations"
@@ -53,18 +54,34 @@ class ConversationsStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream
     primary_keys = ("id",)
     count_path = "/v1/conversations/count"
 
-    def slices(self) -> list[dict[str, t.Any]]:
-        """Every configured inbox, times each view asked for (both unless ``closed`` is set)."""
+    def slices(self) -> list[Slice]:
+        """Every readable inbox, times each view asked for (both unless ``closed`` is set)."""
         closed = self.config.get("closed")
         views = [bool(closed)] if closed is not None else [False, True]
-        return [{"inbox_id": inbox, "closed": view} for inbox in self.heymarket.inbox_ids() for view in views]
+        return [(inbox, view) for inbox in self.heymarket.readable_inbox_ids() for view in views]
 
-    def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """``{"id": member, "filters": {"inboxes": [inbox], "closed": view}}``."""
-        filters: dict[str, t.Any] = {"inboxes": [context["inbox_id"]], "closed": context["closed"]}
+    def scopes(self, slices: list[Slice]) -> list[dict[str, t.Any]]:
+        """One walk per view and member group: the inboxes one member can read, at once."""
+        out: list[dict[str, t.Any]] = []
+        for view in sorted({closed for _inbox, closed in slices}):
+            inboxes = [inbox for inbox, closed in slices if closed == view]
+            groups, _unreadable = member_groups(
+                inboxes, self.heymarket.members_of(), self.config.get("user_id")
+            )
+            out.extend({"inboxes": group, "closed": view, "user": user} for user, group in groups)
+        return out
+
+    def rescope(self, window: Window, slices_now: set[Slice]) -> list[Window]:
+        """An earlier run's unfinished window, on the inboxes still read, as members now allow."""
+        kept = [s for s in window.slices() if s in slices_now]
+        return [dataclasses.replace(window, scope=scope) for scope in self.scopes(kept)]
+
+    def request_body(self, scope: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """``{"id": member, "filters": {"inboxes": [...], "closed": view}}``."""
+        filters: dict[str, t.Any] = {"inboxes": list(scope["inboxes"]), "closed": scope["closed"]}
         if self.config.get("unread") is not None:
             filters["unread"] = bool(self.config["unread"])
-        return {"id": self.heymarket.user_for_inbox(context["inbox_id"]), "filters": filters}
+        return {"id": scope["user"], "filters": filters}
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """Object references, boolean ``read``, one timestamp spelling."""
@@ -79,7 +96,7 @@ class ConversationsStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream
         return record
 
 
-class ContactsStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
+class ContactsStream(_SchemaFromFile, NewestFirstStream):
     """Contacts, team-wide, newest ``updated`` first."""
 
     name = "contacts"
@@ -109,7 +126,7 @@ class TemplatesStream(ContactsStream):
     count_path = None
 
 
-class MessagesStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
+class MessagesStream(_SchemaFromFile, NewestFirstStream):
     """Every message, newest first by creation (``date``), re-reading a lookback window.
 
     ``POST /v1/messages/all`` pages on ``created_at`` = the last message's ``date``. A
@@ -142,7 +159,7 @@ class MessagesStream(_SchemaFromFile, FastRecordMessages, NewestFirstStream):
 # -- small listings (full table) ------------------------------------------------------
 
 
-class InboxesStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
+class InboxesStream(_SchemaFromFile, HeymarketStream):
     """Inboxes, in one call; the same call tells the tap which inboxes and members exist."""
 
     name = "inboxes"
@@ -158,9 +175,10 @@ class InboxesStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
         """The tap's cached directory (copied: the SDK may trim records): one request serves both."""
         yield from self.guarded(lambda: [dict(inbox) for inbox in self.heymarket.inbox_directory()])
+        self.close_full_table_version()
 
 
-class TeamMembersStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
+class TeamMembersStream(_SchemaFromFile, HeymarketStream):
     """Team members from ``GET /v1/team``, each with its team's ID."""
 
     name = "team_members"
@@ -172,7 +190,7 @@ class TeamMembersStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
         """One call; members flattened out of the team object."""
 
         def members() -> list[dict[str, t.Any]]:
-            team = self.fetch(None, None)
+            team = self.fetch_interruptibly(None, None)
             if not isinstance(team, dict):
                 team = {}
             return [
@@ -182,9 +200,10 @@ class TeamMembersStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
             ]
 
         yield from self.guarded(members)
+        self.close_full_table_version()
 
 
-class SurveysStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
+class SurveysStream(_SchemaFromFile, HeymarketStream):
     """Surveys, paged by number (``{"limit": 30, "page": n}`` from 1) until a short page."""
 
     name = "surveys"
@@ -204,7 +223,7 @@ class SurveysStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
         def pages() -> t.Iterator[dict[str, t.Any]]:
             page = 1
             while True:
-                records = self.records_in(self.fetch(context, page))
+                records = self.records_in(self.fetch_interruptibly(context, page))
                 for record in records:
                     normalize_timestamps(record, ("created", "updated"))
                     yield record
@@ -213,3 +232,4 @@ class SurveysStream(_SchemaFromFile, FastRecordMessages, HeymarketStream):
                 page += 1
 
         yield from self.guarded(pages)
+        self.close_full_table_version()

@@ -17,12 +17,13 @@ from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 
-from tap_heymarket import clock, settings, streams
+from tap_heymarket import clock, interrupt, settings, streams
 from tap_heymarket.auth import HeymarketAuth
+from tap_heymarket.concurrency import call_interruptibly
 from tap_heymarket.errors import HeymarketFatalError
+from tap_heymarket.plan import migrate_per_inbox_state
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.redaction import redact_secrets
-from tap_heymarket.statewriter import EncodedStateWriter
 
 STREAM_TYPES: list[type[Stream]] = [
     streams.ConversationsStream,
@@ -45,7 +46,7 @@ class TapHeymarket(Tap):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self._state_writer = EncodedStateWriter(self.message_writer)
+        interrupt.install()
         if kwargs.get("validate_config", True):
             found = settings.problems(self.config)
             if found:
@@ -69,7 +70,7 @@ class TapHeymarket(Tap):
         with self._directory_lock:
             if self._inbox_directory is None:
                 stream = t.cast("streams.InboxesStream", self.streams["inboxes"])
-                self._inbox_directory = stream.fetch_directory()
+                self._inbox_directory = call_interruptibly(stream.fetch_directory, interrupt.check)
             return self._inbox_directory
 
     def inbox_ids(self) -> list[int]:
@@ -77,21 +78,40 @@ class TapHeymarket(Tap):
         configured = self.config.get("inboxes")
         if configured:
             return [int(i) for i in configured]
-        return [int(inbox["id"]) for inbox in self.inbox_directory() if "id" in inbox]
+        return [int(inbox["id"]) for inbox in self.inbox_directory() if _is_id(inbox.get("id"))]
 
-    def user_for_inbox(self, inbox_id: int) -> int:
-        """``user_id`` if set, else a member of the inbox (the body's ``id``)."""
+    def members_of(self) -> dict[int, list[int]]:
+        """Each listed inbox's member IDs (``members`` as IDs or ``{"id": …}`` objects)."""
         if self.config.get("user_id") is not None:
-            return int(self.config["user_id"])
+            return {}
+        out: dict[int, list[int]] = {}
         for inbox in self.inbox_directory():
-            if inbox.get("id") == inbox_id:
-                for member in inbox.get("members") or []:
-                    return int(member["id"] if isinstance(member, dict) else member)
-        msg = (
-            f"Inbox {inbox_id} lists no members to read it as: set user_id to a member "
-            "of every configured inbox"
-        )
-        raise HeymarketFatalError(msg)
+            if not _is_id(inbox.get("id")):
+                continue
+            listed = inbox.get("members")
+            members: list[t.Any] = listed if isinstance(listed, list) else []
+            ids = [m.get("id") if isinstance(m, dict) else m for m in members]
+            out[int(inbox["id"])] = sorted({int(t.cast("int", m)) for m in ids if _is_id(m)})
+        return out
+
+    def readable_inbox_ids(self) -> list[int]:
+        """The inboxes to read that someone can read them as (a warning names the others)."""
+        inboxes = self.inbox_ids()
+        if self.config.get("user_id") is not None:
+            return inboxes
+        members = self.members_of()
+        unreadable = [i for i in inboxes if not members.get(i)]
+        if unreadable and len(unreadable) == len(inboxes):
+            msg = (
+                f"Inboxes {unreadable} list no members to read them as: set user_id to a member "
+                "of every configured inbox"
+            )
+            raise HeymarketFatalError(msg)
+        for inbox in unreadable:
+            self.logger.warning(
+                "conversations: skipping inbox %s: it lists no members to read it as (set user_id)", inbox
+            )
+        return [i for i in inboxes if members.get(i)]
 
     def covers_whole_account(self) -> bool:
         """True when no setting narrows the extraction (so the API's count applies)."""
@@ -103,6 +123,13 @@ class TapHeymarket(Tap):
         """Whether a stream other than ``stream`` is selected (403 then skips, not fails)."""
         return any(s.selected for s in self.streams.values() if s is not stream)
 
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """The SDK's state loading, then the old per-inbox conversation layout folded in."""
+        super().load_state(state)
+        conversations = self.state.get("bookmarks", {}).get("conversations")
+        if isinstance(conversations, dict) and migrate_per_inbox_state(conversations, "updated"):
+            self.logger.info("conversations: per-inbox bookmarks folded into one (the oldest of them)")
+
     # -- command line -------------------------------------------------------------------
 
     @classmethod
@@ -110,6 +137,12 @@ class TapHeymarket(Tap):
         """Run the tap; report API and network failures as one line, without a traceback."""
         try:
             super().invoke(*args, **kwargs)
+        except interrupt.SyncInterrupted as exc:
+            cls.logger.error(
+                "Interrupted by %s: STATE written for what was emitted; the next run resumes there",
+                exc,
+            )
+            sys.exit(exc.exit_code)
         except (HeymarketFatalError, RetriableAPIError) as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
@@ -119,6 +152,13 @@ class TapHeymarket(Tap):
                 type(exc).__name__,
             )
             sys.exit(1)
+
+
+def _is_id(value: object) -> bool:
+    """An integer ID (or its decimal string), not a boolean."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
 
 
 if __name__ == "__main__":

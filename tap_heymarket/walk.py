@@ -1,19 +1,21 @@
 """The newest-first walk: how every incremental Heymarket listing is read.
 
-Heymarket has no "updated after" filter; listings come newest first. So each slice (an
-inbox's open or closed view, or a whole team-wide listing) is walked from the top down and
-stops at the first record older than the slice's bookmark. One walk serves every
-incremental stream; a stream only says what its slices are and how a record is shaped.
+Heymarket has no "updated after" filter; listings come newest first. A run plans windows
+(:mod:`tap_heymarket.plan`), reads them on worker threads and emits their pages from the
+main thread. Each window is walked by :class:`~tap_heymarket.pagination.UpdatedCursorPaginator`,
+whose cursor holds under every reading of ``date`` the reference leaves open. A page is
+filtered as a whole (never cut at the first older record: one record out of order must not
+hide its neighbours) against the window's bounds, and records a wider overlap re-sends are
+dropped by ID.
 
-State, per slice, in the SDK's ``partitions`` layout::
-
-    {"context": {...slice...}, "replication_key": "updated",
-     "replication_key_value": "<newest updated seen, never past the run's start>",
-     "resume": {"cursor": {...}, "newest": "..."}}   # only while a walk is unfinished
-
-``resume`` is written after every page, so a run that dies part-way through a backfill is
-resumed from its last page by the next run instead of from the top; the walk finalises it
-into ``replication_key_value`` when it reaches the bottom (or the old bookmark).
+State is the SDK's: it tracks the newest ``replication_key`` value of the records it emits
+and, when the stream ends, makes it the bookmark (capped at the time the run started).
+This module adds two keys to the stream's state, changed only in the main thread and only
+after a page's records have been emitted, so a STATE message (written by the SDK every
+``STATE_MSG_FREQUENCY`` records, after each BATCH file, or by the walk when the run fails or
+is interrupted) never covers a record that has not gone out: ``resume`` (the unfinished
+windows and the newest value emitted so far) while a run is under way, and, for
+conversations, ``covered`` (the inbox views the bookmark holds for).
 """
 
 from __future__ import annotations
@@ -22,58 +24,76 @@ import dataclasses
 import datetime as dt
 import typing as t
 
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_heymarket import interrupt
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.concurrency import interleave
-from tap_heymarket.errors import CredentialsRejectedError
-from tap_heymarket.pagination import UpdatedCursor, UpdatedCursorPaginator
+from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError, HeymarketFatalError
+from tap_heymarket.pagination import (
+    Cursor,
+    CursorIgnoredError,
+    CursorPolicy,
+    CursorUnreadableError,
+    PageValues,
+    UpdatedCursorPaginator,
+)
+from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
 from tap_heymarket.records import BadRecordError, require_instant, require_key
-from tap_heymarket.timestamps import (
-    TimestampError,
-    format_instant,
-    normalize_instant,
-    parse_instant,
-)
+from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant
+
+FULL_TABLE = "FULL_TABLE"
 
 
-class SlicePlan(t.NamedTuple):
-    """Where one slice's walk starts and where it stops."""
-
-    context: dict[str, t.Any]
-    bookmark: str | None  # stop below this (the state's bookmark, lookback or start_date)
-    resume: UpdatedCursor | None  # an interrupted walk's next page, else None: the top
+class WalkError(HeymarketFatalError):
+    """A listing that cannot be walked further (its cursor is ignored, or unreadable)."""
 
 
 @dataclasses.dataclass
-class SlicePage:
-    """One page of one slice, already shaped and de-duplicated."""
+class Page:
+    """One page of one window, shaped, filtered and de-duplicated by a worker."""
 
-    context: dict[str, t.Any]
+    key: str
     records: list[dict[str, t.Any]]
-    next_cursor: UpdatedCursor | None  # None: the slice's walk is complete
+    window: Window  # the window as it stands after this page (its cursor: where it resumes)
+    done: bool
     skipped: int = 0
+    unreachable: list[str] = dataclasses.field(default_factory=list)
+    replaced_by: list[tuple[str, Window]] = dataclasses.field(default_factory=list)
+    denied: list[Slice] = dataclasses.field(default_factory=list)
+    reason: str = ""  # why the slices were denied (the API's answer, one line)
 
 
 class NewestFirstStream(HeymarketStream):
-    """An incremental listing read newest first with early stop (see module docstring)."""
+    """An incremental listing read newest first down to its bookmark (module docstring)."""
 
     replication_key = "updated"
     is_sorted = False
-    #: body field that carries the cursor
-    cursor_request_field = "date"
-    #: record field the cursor is taken from (the replication key by default)
-    cursor_record_field: str | None = None
-    #: ``POST …/count`` path that counts this listing, if the API has one
-    count_path: str | None = None
+    #: Records are conformed to the schema by the stream's own shaping (one faithful step).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    #: Interim STATE every ten pages or so: a long backfill resumes close to where it died.
+    STATE_MSG_FREQUENCY = 300
+    cursor_request_field = "date"  # body field that carries the cursor
+    cursor_record_field: str | None = None  # record field it comes from (the replication key)
+    count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cursor_policy = CursorPolicy()
 
     # -- what a stream provides ---------------------------------------------------------
 
-    def slices(self) -> list[dict[str, t.Any]]:
-        """The independent units this listing is walked in; one, team-wide, by default."""
+    def slices(self) -> list[Slice]:
+        """What a bookmark can cover; the whole listing by default."""
+        return [()]
+
+    def scopes(self, slices: list[Slice]) -> list[dict[str, t.Any]]:
+        """The walks that read ``slices`` (one scope each); one, team-wide, by default."""
         return [{}]
 
-    def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """The body for one slice, without the cursor."""
+    def request_body(self, scope: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """The body for one walk, without the cursor."""
         return {}
 
     def lookback_window(self) -> dt.timedelta | None:
@@ -88,138 +108,242 @@ class NewestFirstStream(HeymarketStream):
 
     @property
     def partitions(self) -> list[dict] | None:
-        """Slices are walked by :meth:`get_records` itself (concurrently), not by the SDK."""
+        """One SDK context: the SDK reads partitions one after another, the walk at once."""
         return None
 
-    def _increment_stream_state(self, latest_record: t.Any, *, context: t.Any = None) -> None:
-        """Bookmarks are kept per slice by the walk, page by page, not per record.
-
-        The SDK's per-record progress markers assume one partition at a time and a sort
-        order this API does not have; the walk records exact per-slice state instead.
-        """
+    def prepare_request_payload(
+        self, context: t.Mapping[str, t.Any] | None, next_page_token: Cursor | None
+    ) -> dict[str, t.Any]:
+        """The walk's body plus the cursor, if any."""
+        body = self.request_body(context or {})
+        if next_page_token is not None and next_page_token.date is not None:
+            body[self.cursor_request_field] = next_page_token.date
+        return body
 
     def get_new_paginator(self) -> UpdatedCursorPaginator:
-        """A fresh tie-safe cursor paginator."""
-        return UpdatedCursorPaginator(record_field=self.cursor_field, stream_name=self.name)
-
-    def prepare_request_payload(
-        self, context: t.Mapping[str, t.Any] | None, next_page_token: UpdatedCursor | None
-    ) -> dict[str, t.Any]:
-        """The slice's body plus the cursor, if any."""
-        body = self.request_body(context or {})
-        if next_page_token is not None:
-            body[self.cursor_request_field] = next_page_token.request_value
-        return body
+        """A fresh paginator sharing what this stream learnt about its cursor this run."""
+        return UpdatedCursorPaginator(
+            policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
+        )
 
     @property
     def cursor_field(self) -> str:
         """The record field pages are cursored on."""
         return self.cursor_record_field or str(self.replication_key)
 
-    # -- the walk -----------------------------------------------------------------------
+    @property
+    def full_table(self) -> bool:
+        """Read FULL_TABLE (forced in the catalog): no bookmark is read or resumed."""
+        return self.replication_method == FULL_TABLE
+
+    # -- the run ------------------------------------------------------------------------
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
-        """Walk every slice (up to ``max_concurrency`` at once), emitting state per page."""
+        """Every window's records; a listing the key may not read is skipped when others are selected."""
+        yield from self.guarded(self._walk)
+        self.close_full_table_version()
+
+    def _walk(self) -> t.Iterator[dict[str, t.Any]]:
+        """Plan the windows, read them concurrently, emit their pages in arrival order."""
+        windows, slices_now, top = self._plan()
+        state = self.stream_state
+        tracked = {str(n): w for n, w in enumerate(windows)}
         run_started = format_instant(self.heymarket.run_started)
-        slices = self.slices()
-        plans = [self._plan(dict(s)) for s in slices]
-        full_sync = all(p.bookmark is None and p.resume is None for p in plans)
-        progress = ProgressReporter(self, expected_total=self._expected_total() if full_sync else None)
-        producers = [self._producer(plan) for plan in plans]
-        concurrency = int(self.config.get("max_concurrency", 6))
-
-        def emit() -> t.Iterator[dict[str, t.Any]]:
-            for page in interleave(producers, concurrency):
-                yield from page.records
-                self._record_page(page, run_started)
-                progress.page(len(page.records), page.skipped)
-            progress.finish(complete=full_sync)
-
-        yield from self.guarded(emit)
-
-    def _plan(self, context: dict[str, t.Any]) -> SlicePlan:
-        state = self.get_context_state(context)
-        bookmark = None
-        if state.get("replication_key") == self.replication_key:
-            bookmark = _normalized_or_none(state.get("replication_key_value"))
-        lookback = self.lookback_window()
-        if bookmark is not None and lookback:
-            bookmark = format_instant(parse_instant(bookmark) - lookback)
-        start_date = _normalized_or_none(self.config.get("start_date"))
-        if start_date and (bookmark is None or start_date > bookmark):
-            bookmark = start_date
-        resume = state.get("resume")
-        cursor = UpdatedCursor.from_state(resume.get("cursor")) if isinstance(resume, dict) else None
-        return SlicePlan(context, bookmark, cursor)
-
-    def _producer(self, plan: SlicePlan) -> t.Callable[[], t.Iterator[SlicePage]]:
-        return lambda: self._walk_slice(plan.context, plan.bookmark, plan.resume)
-
-    def _walk_slice(
-        self,
-        context: dict[str, t.Any],
-        bookmark: str | None,
-        start: UpdatedCursor | None,
-    ) -> t.Iterator[SlicePage]:
-        """Pages of one slice, newest first, down to ``bookmark`` (inclusive)."""
-        paginator = UpdatedCursorPaginator(start, record_field=self.cursor_field, stream_name=self.name)
-        pk = self.primary_keys[0]
-        cursor_field = self.cursor_field
-        floor: str | None = None  # oldest cursor value emitted so far in this walk
-        ids_at_floor: set[t.Any] = set()
-        while not paginator.finished:
-            raw = self.records_in(self.fetch(context, paginator.current_value))
-            fresh: list[dict[str, t.Any]] = []
-            skipped = 0
-            passed_bookmark = False
-            for record in raw:
-                try:
-                    shaped = self.shape_record(record)
-                    require_key(shaped, pk)
-                    value = require_instant(shaped, cursor_field)
-                except BadRecordError as exc:
-                    skipped += 1
-                    self.logger.warning("%s: skipping a record with %s", self.name, exc)
-                    continue
-                if bookmark is not None and value < bookmark:
-                    passed_bookmark = True
-                    break
-                if value == floor:
-                    if shaped[pk] in ids_at_floor:
-                        continue  # seen on the previous page (tie-safe cursor overlap)
-                    ids_at_floor.add(shaped[pk])
-                elif floor is None or value < floor:
-                    floor, ids_at_floor = value, {shaped[pk]}
-                fresh.append(shaped)
-            if passed_bookmark:
-                yield SlicePage(context, fresh, None, skipped)
-                return
-            paginator.advance_page(raw)
-            done = paginator.finished
-            yield SlicePage(context, fresh, None if done else paginator.current_value, skipped)
-
-    def _record_page(self, page: SlicePage, run_started: str) -> None:
-        """Advance the slice's state after its page's records were emitted."""
-        state = self.get_context_state(page.context)
-        resume = state.get("resume") if isinstance(state.get("resume"), dict) else {}
-        newest = _normalized_or_none(resume.get("newest")) if resume else None
-        if page.records:
-            field = self.cursor_field
-            top = min(max(r[field] for r in page.records), run_started)
-            newest = top if newest is None or top > newest else newest
-        if page.next_cursor is None:
+        progress = ProgressReporter(self, expected_total=self._expected_total(windows))
+        denied: set[Slice] = set()
+        reason = ""
+        producers = [lambda k=k, w=w: self._read_window(k, w) for k, w in tracked.items()]
+        if not self.full_table:
+            self._write_resume(state, top, slices_now, tracked)
+        try:
+            for page in interleave(producers, int(self.config.get("max_concurrency", 6)), interrupt.check):
+                for record in page.records:
+                    interrupt.check()
+                    yield record
+                top = self._newest(page, top, run_started)
+                tracked.pop(page.key, None)
+                tracked.update(page.replaced_by)
+                if not page.done:
+                    tracked[page.key] = page.window
+                denied.update(page.denied)
+                reason = page.reason or reason
+                if not self.full_table:
+                    self._write_resume(state, top, slices_now, tracked)
+                progress.page(len(page.records), page.skipped, page.unreachable)
+        except GeneratorExit:
+            raise
+        except BaseException:
+            if self.get_batch_config(self.config) is None:
+                self._tap.state_writer.write_state(self.tap_state)  # what was emitted, no more
+            raise
+        if denied and denied >= set(slices_now):
+            msg = f"{reason} (every slice was refused: {_describe(denied)})"
+            raise HeymarketFatalError(msg)
+        if not self.full_table:
             state.pop("resume", None)
-            if newest is not None:
-                old = _normalized_or_none(state.get("replication_key_value"))
-                state["replication_key"] = self.replication_key
-                state["replication_key_value"] = newest if old is None else max(old, newest)
-        else:
-            state["resume"] = {"cursor": page.next_cursor.to_state(), "newest": newest}
-        self._tap.state_writer.write_state(self.tap_state)
+            if slices_now != [()]:
+                state["covered"] = slice_list(set(slices_now) - denied)
+        progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
 
-    def _expected_total(self) -> int | None:
+    def _plan(self) -> tuple[list[Window], list[Slice], str | None]:
+        """Windows for this run, the slices it covers, and where a resumed run had got to."""
+        slices_now = self.slices()
+        if self.full_table:
+            return [Window(scope) for scope in self.scopes(slices_now)], slices_now, None
+        state = self.stream_state
+        start_date = _normalized_or_none(self.config.get("start_date"))
+        floor = _normalized_or_none(self.get_starting_replication_key_value(None))
+        lookback = self.lookback_window()
+        if floor is not None and lookback:
+            floor = max(format_instant(parse_instant(floor) - lookback), start_date or "")
+        covered = slice_set(state["covered"]) if "covered" in state else set(slices_now)
+        resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
+        resumed = slice_set(resume.get("slices")) & set(slices_now)
+        top = _normalized_or_none(resume.get("top"))
+        floors: dict[str | None, list[Slice]] = {}
+        chosen: str | None
+        for piece in slices_now:
+            if piece in resumed:
+                if top is None:
+                    continue  # nothing was emitted: its unfinished windows start at the top
+                chosen = top
+            else:
+                chosen = floor if piece in covered else start_date
+            floors.setdefault(chosen, []).append(piece)
+        windows = [Window(scope, floor=f) for f, group in floors.items() for scope in self.scopes(group)]
+        for entry in resume.get("windows") or []:
+            window = Window.from_state(entry)
+            if window is not None:
+                windows.extend(self.rescope(window, set(slices_now)))
+        return windows, slices_now, top
+
+    def rescope(self, window: Window, slices_now: set[Slice]) -> list[Window]:
+        """An unfinished window of an earlier run, fitted to what this run reads."""
+        return [window] if set(window.slices()) <= slices_now else []
+
+    def _write_resume(
+        self, state: dict[str, t.Any], top: str | None, slices: list[Slice], tracked: dict[str, Window]
+    ) -> None:
+        state["resume"] = {
+            "top": top,
+            "slices": slice_list(slices),
+            "windows": [w.to_state() for w in tracked.values()],
+        }
+
+    def _newest(self, page: Page, top: str | None, run_started: str) -> str | None:
+        if not page.records:
+            return top
+        newest = min(max(r[self.cursor_field] for r in page.records), run_started)
+        return newest if top is None or newest > top else top
+
+    # -- one window, on a worker thread ---------------------------------------------------
+
+    def _read_window(self, key: str, window: Window) -> t.Iterator[Page]:
+        """Pages of one window, newest first, down to its floor."""
+        paginator = UpdatedCursorPaginator(
+            window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
+        )
+        seen: dict[t.Any, str] = {}
+        reported = 0
+        with self.get_http_request_counter() as counter:
+            counter.with_context(window.scope)
+            while not paginator.finished:
+                cursor = paginator.current_value
+                try:
+                    raw = self.records_in(self.fetch(window.scope, cursor))
+                except AccessDeniedError as exc:
+                    yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
+                    return
+                finally:
+                    counter.increment()
+                kept, values, skipped = self._sift(raw, window, cursor, seen)
+                try:
+                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
+                except (CursorIgnoredError, CursorUnreadableError) as exc:
+                    msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
+                    raise WalkError(msg) from None
+                for record in kept:
+                    seen[record[self.primary_keys[0]]] = record[self.cursor_field]
+                after = None if paginator.finished else paginator.current_value
+                _forget_above(seen, after)
+                unreachable = paginator.unreachable_values[reported:]
+                reported = len(paginator.unreachable_values)
+                yield Page(
+                    key,
+                    kept,
+                    dataclasses.replace(window, cursor=after),
+                    paginator.finished,
+                    skipped,
+                    unreachable,
+                )
+
+    def _sift(
+        self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
+    ) -> tuple[list[dict[str, t.Any]], list[str], int]:
+        """Shape a page; keep what is this window's and new. Returns kept, values, skipped."""
+        pk, field = self.primary_keys[0], self.cursor_field
+        limit = cursor.echo_limit if cursor is not None else None
+        kept: list[dict[str, t.Any]] = []
+        values: list[str] = []
+        skipped = 0
+        on_page: set[t.Any] = set()
+        for item in raw:
+            try:
+                if not isinstance(item, dict):
+                    msg = f"an item that is not an object ({type(item).__name__})"
+                    raise BadRecordError(msg)
+                shaped = self.shape_record(item)
+                require_key(shaped, pk)
+                value = require_instant(shaped, field)
+            except BadRecordError as exc:
+                skipped += 1
+                self.logger.warning("%s: skipping a record with %s", self.name, exc)
+                continue
+            values.append(value)
+            if (window.floor is not None and value < window.floor) or (
+                window.upper is not None and value >= window.upper
+            ):
+                continue
+            key = shaped[pk]
+            if (limit is not None and value > limit) or key in seen or key in on_page:
+                continue
+            on_page.add(key)
+            kept.append(shaped)
+        return kept, values, skipped
+
+    def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
+        """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""
+        inboxes = window.scope.get("inboxes")
+        if not inboxes:
+            raise exc
+        if len(inboxes) > 1:
+            parts = [
+                (f"{key}.{n}", dataclasses.replace(window, scope={**window.scope, "inboxes": [inbox]}))
+                for n, inbox in enumerate(inboxes)
+            ]
+            yield Page(key, [], window, done=True, replaced_by=parts)
+            for part_key, part in parts:
+                yield from self._read_window(part_key, part)
+            return
+        self.logger.warning(
+            "%s: skipping inbox %s (%s view): Heymarket denied user %s access to it (HTTP 403); "
+            "check that user_id (or the inbox's members) can read it",
+            self.name,
+            inboxes[0],
+            "closed" if window.scope.get("closed") else "open",
+            window.scope.get("user"),
+        )
+        yield Page(key, [], window, done=True, denied=window.slices(), reason=str(exc))
+
+    def _where(self, window: Window, cursor: Cursor | None) -> str:
+        scope = ", ".join(f"{k}={v}" for k, v in window.scope.items()) or "team-wide"
+        date = cursor.date if cursor is not None else None
+        return f"slice [{scope}] on {self.http_method} {self.path} at {self.cursor_request_field}={date}"
+
+    def _expected_total(self, windows: list[Window]) -> int | None:
         """The API's count for a full sync, or None (the count must never fail a sync)."""
-        if not self.count_path or not self.heymarket.covers_whole_account():
+        full = all(w.floor is None and w.cursor is None for w in windows)
+        if not full or not self.count_path or not self.heymarket.covers_whole_account():
             return None
         try:
             return _count_of(self.post_once(self.count_path, {}))
@@ -228,6 +352,21 @@ class NewestFirstStream(HeymarketStream):
         except Exception as exc:
             self.logger.warning("Could not count %s for progress (%s); continuing", self.name, exc)
             return None
+
+
+def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:
+    """Drop IDs no plausible reading of the next cursor can send again (memory stays flat)."""
+    limit = cursor.echo_limit if cursor is not None else None
+    if limit is None:
+        return
+    for key in [k for k, v in seen.items() if v > limit]:
+        del seen[key]
+
+
+def _describe(slices: t.Iterable[Slice]) -> str:
+    return ", ".join(
+        f"inbox {s[0]} ({'closed' if s[1] else 'open'})" if s else "the whole listing" for s in sorted(slices)
+    )
 
 
 def _normalized_or_none(value: object) -> str | None:

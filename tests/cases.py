@@ -1,7 +1,9 @@
-"""The incremental streams, described once so every core test runs for each of them.
+"""The incremental streams and the server readings, described once so every core test runs
+for each stream under each reading of the cursor (parametrised, not copied).
 
-A case knows how to tell which slice a request or a record belongs to and where its
-bookmarks live in STATE; the tests themselves are written once and parametrised.
+A case knows which walk a request or a record belongs to (conversations: one walk per view,
+since the sandbox's admin belongs to every inbox; the others: one team-wide walk) and where
+the bookmark lives in STATE.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
+import pytest
+
 from tap_heymarket.sandbox import SandboxAPI, generate
+from tap_heymarket.sandbox.readings import Reading
 from tap_heymarket.timestamps import format_instant
 
 PAGE = 30
@@ -22,73 +27,84 @@ class StreamCase:
     stream: str
     path: str
     field: str  # the cursor / replication field in records
-    sliced_by_inbox: bool = False
+    by_view: bool = False  # conversations: one walk per view (open, closed)
 
     def __str__(self) -> str:
         return self.stream
 
-    def slice_of_body(self, body: dict[str, t.Any]) -> tuple:
-        if self.sliced_by_inbox:
-            return (body["filters"]["inboxes"][0], body["filters"]["closed"])
-        return ()
+    def walk_of_body(self, body: dict[str, t.Any]) -> tuple:
+        return (body["filters"]["closed"],) if self.by_view else ()
 
-    def slice_of_record(self, record: dict[str, t.Any]) -> tuple:
-        if self.sliced_by_inbox:
-            return (record["_inbox"], record["status"] == "closed")
-        return ()
+    def walk_of_record(self, record: dict[str, t.Any]) -> tuple:
+        return (record["status"] == "closed",) if self.by_view else ()
 
     def records(self, api: SandboxAPI) -> dict[int, dict[str, t.Any]]:
         return api.listing(self.stream).records
 
-    def slices(self, api: SandboxAPI) -> dict[tuple, list[dict[str, t.Any]]]:
-        """The server's records per slice, newest first (ties by id, as the server pages)."""
+    def walks(self, api: SandboxAPI) -> dict[tuple, list[dict[str, t.Any]]]:
+        """The server's records per walk, newest first (ties by id, as the server pages)."""
         out: dict[tuple, list[dict[str, t.Any]]] = {}
         for record in self.records(api).values():
-            out.setdefault(self.slice_of_record(record), []).append(record)
+            out.setdefault(self.walk_of_record(record), []).append(record)
         for rows in out.values():
             rows.sort(key=lambda r: (r[self.field], r["id"]), reverse=True)
         return out
 
-    def newest(self, rows: list[dict[str, t.Any]]) -> str:
-        return format_instant(max(r[self.field] for r in rows))
+    def printed(self, api: SandboxAPI, record: dict[str, t.Any]) -> str:
+        """A record's cursor value as the tap reads it back from the server."""
+        return format_instant(api.reading.printed(record[self.field]))
 
-    def bookmarks(self, state: dict[str, t.Any]) -> dict[tuple, t.Any]:
-        stream_state = state["bookmarks"][self.stream]
-        if not self.sliced_by_inbox:
-            return {(): stream_state.get("replication_key_value")}
-        return {
-            (p["context"]["inbox_id"], p["context"]["closed"]): p.get("replication_key_value")
-            for p in stream_state.get("partitions", [])
-        }
+    def newest(self, api: SandboxAPI) -> str:
+        return max(self.printed(api, r) for r in self.records(api).values())
 
-    def slice_states(self, state: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        stream_state = state["bookmarks"][self.stream]
-        return stream_state["partitions"] if self.sliced_by_inbox else [stream_state]
+    def bookmark(self, state: dict[str, t.Any]) -> t.Any:
+        return state["bookmarks"][self.stream].get("replication_key_value")
 
-    def requests_per_slice(self, api: SandboxAPI) -> dict[tuple, int]:
+    def stream_state(self, state: dict[str, t.Any]) -> dict[str, t.Any]:
+        return state["bookmarks"][self.stream]
+
+    def requests_per_walk(self, api: SandboxAPI) -> dict[tuple, int]:
         counts: dict[tuple, int] = {}
         for request in api.requests:
             if request.path == self.path:
-                key = self.slice_of_body(request.body)
+                key = self.walk_of_body(request.body)
                 counts[key] = counts.get(key, 0) + 1
         return counts
 
 
 CASES = [
-    StreamCase("conversations", "/v1/conversations", "updated", sliced_by_inbox=True),
+    StreamCase("conversations", "/v1/conversations", "updated", by_view=True),
     StreamCase("contacts", "/v1/contacts", "updated"),
     StreamCase("tags", "/v1/tags", "updated"),
     StreamCase("templates", "/v1/templates", "updated"),
     StreamCase("messages", "/v1/messages/all", "date"),
 ]
 
+REFERENCE = Reading()
+#: Every reading of the cursor the reference leaves open, alone and combined.
+READINGS = [
+    REFERENCE,
+    Reading(precision="ms"),
+    Reading(precision="s"),
+    Reading(inclusive=True),
+    Reading(precision="ms", inclusive=True),
+    Reading(precision="s", inclusive=True),
+    Reading(spelling="seconds"),
+    Reading(spelling="offset", precision="ms"),
+    Reading(out_of_order=True),
+    Reading(precision="s", inclusive=True, spelling="seconds", out_of_order=True),
+]
+READING_PARAMS = [pytest.param(r, id=str(r)) for r in READINGS]
 
-def account() -> SandboxAPI:
+
+def account(reading: Reading = REFERENCE) -> SandboxAPI:
     """An account where every incremental listing spans several pages, with ties."""
-    return SandboxAPI(
+    api = SandboxAPI(
         generate(600, 3, contacts=200, messages=300, tags=75, templates=70, seed=11),
         page_size=PAGE,
     )
+    api.reading = reading
+    return api
 
 
 def config_extra(case: StreamCase) -> dict[str, t.Any]:

@@ -15,15 +15,15 @@ CONVERSATIONS = CASES[0]
 def test_conversations_touched_mid_run_are_emitted_by_the_next_run(start_sandbox) -> None:
     api = account()
     config = config_for(start_sandbox(api).url, max_concurrency=1)
-    slices = CONVERSATIONS.slices(api)
-    reading, done = (5002, False), (5001, False)
-    below_cursor = slices[reading][-1]["id"]  # not reached yet when the touch happens
-    already_read = slices[done][-1]["id"]
+    walks = CONVERSATIONS.walks(api)
+    reading, done = (True,), (False,)  # one worker: the open view's walk, then the closed one's
+    below_cursor = walks[reading][-1]["id"]  # not reached yet when the touch happens
+    already_read = walks[done][-1]["id"]
     seen: list[int] = []
     touched_at = clock.now().replace(microsecond=0) - dt.timedelta(seconds=5)
 
     def touch_mid_walk(sandbox, path, body) -> None:
-        if path == "/v1/conversations" and CONVERSATIONS.slice_of_body(body) == reading:
+        if path == "/v1/conversations" and CONVERSATIONS.walk_of_body(body) == reading:
             seen.append(1)
             if len(seen) == 2:
                 sandbox.touch(below_cursor, touched_at)
