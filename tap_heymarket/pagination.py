@@ -106,6 +106,12 @@ class Cursor:
         rung = value.get("rung", 0)
         return cls(**fields, rung=rung if isinstance(rung, int) and 0 <= rung < 8 else 0)
 
+    def resumable(self) -> Cursor:
+        """Where a later run resumes: never past a stuck value (stuck may have been a fault)."""
+        if self.below is None:
+            return self
+        return Cursor(step_above(self.below, ONE_S), covers=self.below)
+
     @property
     def echo_limit(self) -> str | None:
         """Values above this were not asked for under any reading (None: no limit)."""

@@ -271,7 +271,7 @@ class NewestFirstStream(HeymarketStream):
                 yield Page(
                     key,
                     kept,
-                    dataclasses.replace(window, cursor=after),
+                    dataclasses.replace(window, cursor=after.resumable() if after is not None else None),
                     paginator.finished,
                     skipped,
                     unreachable,
