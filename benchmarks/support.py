@@ -32,10 +32,10 @@ WORK = Path(tempfile.mkdtemp(prefix="heymarket-bench-"))
 class Sandbox:
     """``python -m tap_heymarket.sandbox`` on a free port; a context manager."""
 
-    def __init__(self, conversations: int, inboxes: int = 3, latency: float = 0.0) -> None:
+    def __init__(self, conversations: int, inboxes: int = 3, latency: float = 0.0, reading: str = "") -> None:
         args = [PYTHON, "-m", "tap_heymarket.sandbox", "--port", "0"]
         args += ["--conversations", str(conversations), "--inboxes", str(inboxes)]
-        args += ["--latency", str(latency)]
+        args += ["--latency", str(latency), "--reading", reading]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = t.cast("t.IO[str]", self.process.stdout).readline()
         self.url = line.split(" on ", 1)[1].split(" ", 1)[0]

@@ -10,15 +10,19 @@ are never logged as API requests, and exist only in the sandbox:
   ``busy_seconds`` is the server's own handling time (injected latency excluded), so a
   benchmark can tell whether the server, not the client, was the bottleneck, and can
   measure a request rate without the client's start-up time.
-- ``POST /_sandbox/touch`` ``{"ids": [...]}``: give those conversations new activity.
+- ``POST /_sandbox/touch`` ``{"ids": [...]}``: give those conversations new activity (one
+  second apart, the first now).
 - ``POST /_sandbox/reset``: forget the request log and the busy time.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import typing as t
+
+from tap_heymarket import clock
 
 if t.TYPE_CHECKING:
     from tap_heymarket.sandbox.server import SandboxAPI
@@ -57,7 +61,8 @@ def answer(api: SandboxAPI, method: str, path: str, body: object) -> tuple[int, 
         ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(i in api.conversations.records for i in ids):
             return 400, b'{"error":"ids must list existing conversation ids"}'
-        for record_id in ids:
-            api.touch(record_id)
+        now = clock.now().replace(microsecond=0)
+        for n, record_id in enumerate(ids):  # one second apart: distinct, as real activity is
+            api.touch(record_id, now - dt.timedelta(seconds=n))
         return 200, json.dumps({"touched": len(ids)}).encode()
     return 404, b'{"error":"not_found"}'

@@ -81,16 +81,19 @@ class Listing:
             self._encoded.pop(record_id, None)
 
     def _scopes(self) -> dict[Scope, tuple[list[tuple[int, int]], list[int]]]:
-        if self._index is None:
+        """The per-scope index, built whole before it is published (requests run in threads)."""
+        index = self._index
+        if index is None:
             grouped: dict[Scope, list[tuple[int, int]]] = {}
-            for record in self.records.values():
+            for record in list(self.records.values()):
                 key = (-micros(record[self.field]), -int(record["id"]))
                 grouped.setdefault(self.scope_of(record), []).append(key)
-            self._index = {}
+            index = {}
             for scope, keys in grouped.items():
                 keys.sort()
-                self._index[scope] = (keys, [-k[1] for k in keys])
-        return self._index
+                index[scope] = (keys, [-k[1] for k in keys])
+            self._index = index
+        return index
 
     def page(
         self,
