@@ -28,67 +28,97 @@ class _Done:
 _DONE = _Done()
 
 
-def interleave(
-    producers: t.Sequence[t.Callable[[], t.Iterator[T]]],
-    max_workers: int,
-    check_stop: t.Callable[[], None] = lambda: None,
-) -> t.Iterator[T]:
-    """Items of every producer, at most ``max_workers`` producers running at once.
+class Interleaver(t.Generic[T]):
+    """Producers run on up to ``max_workers`` daemon threads; their items reach one consumer.
 
-    ``check_stop`` is called between waits and raises to abandon the run; a producer's
-    exception is raised in the consumer and stops the other producers at their next item.
+    More producers may be submitted while the consumer iterates (a window that splits hands
+    its lower part over this way). ``check_stop`` is called between waits and raises to
+    abandon the run; a producer's exception is raised in the consumer and stops the others.
     """
-    pending: queue.SimpleQueue[t.Callable[[], t.Iterator[T]]] = queue.SimpleQueue()
-    for produce in producers:
-        pending.put(produce)
-    workers = max(1, min(max_workers, len(producers)))
-    items: queue.Queue[tuple[T | None, BaseException | None] | _Done] = queue.Queue(maxsize=2 * workers)
-    stop = threading.Event()
 
-    def put(item: tuple[T | None, BaseException | None] | _Done) -> bool:
-        while not stop.is_set():
+    def __init__(self, max_workers: int, check_stop: t.Callable[[], None] = lambda: None) -> None:
+        self.max_workers = max(1, max_workers)
+        self.check_stop = check_stop
+        self._pending: queue.SimpleQueue[t.Callable[[], t.Iterator[T]]] = queue.SimpleQueue()
+        self._items: queue.Queue[tuple[T | None, BaseException | None] | _Done] = queue.Queue(
+            maxsize=2 * self.max_workers
+        )
+        self._stop = threading.Event()
+        self._failed = threading.Event()
+        self._lock = threading.Lock()
+        self._outstanding = 0  # submitted producers not yet finished
+        self._workers = 0  # worker threads alive
+
+    def submit(self, produce: t.Callable[[], t.Iterator[T]]) -> None:
+        """Run ``produce`` when a worker is free (a new worker if fewer than the maximum)."""
+        with self._lock:
+            self._outstanding += 1
+            self._pending.put(produce)
+            if self._workers < self.max_workers:
+                self._workers += 1
+                threading.Thread(target=self._work, name=f"walk-{self._workers}", daemon=True).start()
+
+    def _put(self, item: tuple[T | None, BaseException | None] | _Done) -> bool:
+        while not self._stop.is_set():
             try:
-                items.put(item, timeout=POLL_SECONDS)
+                self._items.put(item, timeout=POLL_SECONDS)
             except queue.Full:
                 continue
             return True
         return False
 
-    def work() -> None:
-        while not stop.is_set():
-            try:
-                produce = pending.get_nowait()
-            except queue.Empty:
-                return
+    def _work(self) -> None:
+        while not self._stop.is_set() and not self._failed.is_set():
+            with self._lock:
+                try:
+                    produce = self._pending.get_nowait()
+                except queue.Empty:
+                    self._workers -= 1
+                    return
             try:
                 for item in produce():
-                    if not put((item, None)):
+                    if not self._put((item, None)):
                         return
             except BaseException as exc:  # handed to the consumer, which re-raises it
-                put((None, exc))
+                self._failed.set()  # no worker starts another producer: the run is over
+                self._put((None, exc))
                 return
             finally:
-                put(_DONE)
+                self._put(_DONE)
 
-    for number in range(workers):
-        threading.Thread(target=work, name=f"walk-{number}", daemon=True).start()
-    remaining = len(producers)
-    try:
-        while remaining:
-            check_stop()
-            try:
-                entry = items.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                continue
-            if isinstance(entry, _Done):
-                remaining -= 1
-                continue
-            value, error = entry
-            if error is not None:
-                raise error
-            yield t.cast("T", value)
-    finally:
-        stop.set()
+    def __iter__(self) -> t.Iterator[T]:
+        try:
+            while True:
+                with self._lock:
+                    if self._outstanding == 0:
+                        return
+                self.check_stop()
+                try:
+                    entry = self._items.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                if isinstance(entry, _Done):
+                    with self._lock:
+                        self._outstanding -= 1
+                    continue
+                value, error = entry
+                if error is not None:
+                    raise error
+                yield t.cast("T", value)
+        finally:
+            self._stop.set()
+
+
+def interleave(
+    producers: t.Sequence[t.Callable[[], t.Iterator[T]]],
+    max_workers: int,
+    check_stop: t.Callable[[], None] = lambda: None,
+) -> t.Iterator[T]:
+    """Items of every producer, at most ``max_workers`` producers running at once."""
+    pool: Interleaver[T] = Interleaver(min(max_workers, max(1, len(producers))), check_stop)
+    for produce in producers:
+        pool.submit(produce)
+    return iter(pool)
 
 
 def call_interruptibly(func: t.Callable[[], R], check_stop: t.Callable[[], None]) -> R:

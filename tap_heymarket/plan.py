@@ -29,6 +29,8 @@ class Window:
     upper: str | None = None
     floor: str | None = None
     cursor: Cursor | None = None
+    #: a long way to go (a first run, a backfill, a resumed walk): worth splitting in time
+    long: bool = dataclasses.field(default=False, compare=False)
 
     @property
     def start(self) -> Cursor | None:
@@ -61,7 +63,8 @@ class Window:
         bounds = {name: value.get(name) for name in ("upper", "floor")}
         if any(v is not None and not isinstance(v, str) for v in bounds.values()):
             return None
-        return cls(value["scope"], bounds["upper"], bounds["floor"], Cursor.from_state(value.get("cursor")))
+        cursor = Cursor.from_state(value.get("cursor"))
+        return cls(value["scope"], bounds["upper"], bounds["floor"], cursor, long=True)
 
 
 def member_groups(

@@ -53,6 +53,7 @@ class ConversationsStream(_SchemaFromFile, NewestFirstStream):
     path = "/v1/conversations"
     primary_keys = ("id",)
     count_path = "/v1/conversations/count"
+    count_takes_date = True  # documented: "only conversations updated before it are counted"
 
     def slices(self) -> list[Slice]:
         """Every readable inbox, times each view asked for (both unless ``closed`` is set)."""

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket import interrupt
 from tap_heymarket.client import HeymarketStream
-from tap_heymarket.concurrency import interleave
+from tap_heymarket.concurrency import Interleaver, call_interruptibly
 from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError, HeymarketFatalError
 from tap_heymarket.pagination import (
     Cursor,
@@ -42,6 +43,7 @@ from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant
+from tap_heymarket.windows import Splitter
 
 FULL_TABLE = "FULL_TABLE"
 
@@ -63,6 +65,7 @@ class Page:
     replaced_by: list[tuple[str, Window]] = dataclasses.field(default_factory=list)
     denied: list[Slice] = dataclasses.field(default_factory=list)
     reason: str = ""  # why the slices were denied (the API's answer, one line)
+    spawned: list[tuple[str, Window]] = dataclasses.field(default_factory=list)  # split off below
 
 
 class NewestFirstStream(HeymarketStream):
@@ -77,10 +80,14 @@ class NewestFirstStream(HeymarketStream):
     cursor_request_field = "date"  # body field that carries the cursor
     cursor_record_field: str | None = None  # record field it comes from (the replication key)
     count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
+    #: Whether the count endpoint takes ``date`` (what is older): long walks are then split.
+    count_takes_date = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.cursor_policy = CursorPolicy()
+        self.splitter = Splitter(self.count_before) if self.count_path and self.count_takes_date else None
+        self._splits_left = 0
 
     # -- what a stream provides ---------------------------------------------------------
 
@@ -152,20 +159,22 @@ class NewestFirstStream(HeymarketStream):
         progress = ProgressReporter(self, expected_total=self._expected_total(windows))
         denied: set[Slice] = set()
         reason = ""
-        producers = [lambda k=k, w=w: self._read_window(k, w) for k, w in tracked.items()]
+        concurrency = int(self.config.get("max_concurrency", 6))
+        self._splits_left = (
+            0 if self.ABORT_AT_RECORD_COUNT is not None else max(concurrency - len(tracked), 0)
+        )
+        pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
+        for key, window in tracked.items():
+            pool.submit(functools.partial(self._read_window, key, window))
         if not self.full_table:
             self._write_resume(state, top, slices_now, tracked)
         try:
-            for page in interleave(producers, int(self.config.get("max_concurrency", 6)), interrupt.check):
+            for page in pool:
                 for record in page.records:
                     interrupt.check()
                     yield record
                 top = self._newest(page, top, run_started)
-                tracked.pop(page.key, None)
-                tracked.update(page.replaced_by)
-                if not page.done:
-                    tracked[page.key] = page.window
-                denied.update(page.denied)
+                self._account(page, tracked, pool, denied)
                 reason = page.reason or reason
                 if not self.full_table:
                     self._write_resume(state, top, slices_now, tracked)
@@ -185,11 +194,24 @@ class NewestFirstStream(HeymarketStream):
                 state["covered"] = slice_list(set(slices_now) - denied)
         progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
 
+    def _account(
+        self, page: Page, tracked: dict[str, Window], pool: Interleaver[Page], denied: set[Slice]
+    ) -> None:
+        """What a page changes in the run's windows (after its records went out)."""
+        tracked.pop(page.key, None)
+        tracked.update(page.replaced_by)
+        if not page.done:
+            tracked[page.key] = page.window
+        for key, window in page.spawned:
+            tracked[key] = window
+            pool.submit(functools.partial(self._read_window, key, window))
+        denied.update(page.denied)
+
     def _plan(self) -> tuple[list[Window], list[Slice], str | None]:
         """Windows for this run, the slices it covers, and where a resumed run had got to."""
         slices_now = self.slices()
         if self.full_table:
-            return [Window(scope) for scope in self.scopes(slices_now)], slices_now, None
+            return [Window(scope, long=True) for scope in self.scopes(slices_now)], slices_now, None
         state = self.stream_state
         start_date = _normalized_or_none(self.config.get("start_date"))
         floor = _normalized_or_none(self.get_starting_replication_key_value(None))
@@ -210,7 +232,11 @@ class NewestFirstStream(HeymarketStream):
             else:
                 chosen = floor if piece in covered else start_date
             floors.setdefault(chosen, []).append(piece)
-        windows = [Window(scope, floor=f) for f, group in floors.items() for scope in self.scopes(group)]
+        windows = [
+            Window(scope, floor=f, long=f is None or f == start_date)
+            for f, group in floors.items()
+            for scope in self.scopes(group)
+        ]
         for entry in resume.get("windows") or []:
             window = Window.from_state(entry)
             if window is not None:
@@ -266,6 +292,9 @@ class NewestFirstStream(HeymarketStream):
                     seen[record[self.primary_keys[0]]] = record[self.cursor_field]
                 after = None if paginator.finished else paginator.current_value
                 _forget_above(seen, after)
+                spawned = self._split(key, window, after, values) if paginator.count == 1 else []
+                if spawned:
+                    window = dataclasses.replace(window, floor=spawned[0][1].upper)
                 unreachable = paginator.unreachable_values[reported:]
                 reported = len(paginator.unreachable_values)
                 yield Page(
@@ -275,7 +304,40 @@ class NewestFirstStream(HeymarketStream):
                     paginator.finished,
                     skipped,
                     unreachable,
+                    spawned=spawned,
                 )
+
+    def _split(
+        self, key: str, window: Window, after: Cursor | None, values: list[str]
+    ) -> list[tuple[str, Window]]:
+        """After a long walk's first page, hand the part below a boundary to another worker."""
+        if self.splitter is None or after is None or after.date is None:
+            return []
+        if not window.long or window.upper is not None:
+            return []
+        if self._splits_left <= 0 or not values:
+            return []
+        oldest, newest = min(values), max(values)
+        span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+        try:
+            boundary = self.splitter.boundary(oldest, span, len(values), window.floor)
+        except Exception as exc:  # a count that fails only costs the split, never the sync
+            self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
+            return []
+        if boundary is None or boundary >= after.date:
+            return []
+        self._splits_left -= 1
+        return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
+
+    def count_before(self, date: str | None) -> int:
+        """The count endpoint: records "before" ``date`` (all when None); one request."""
+        prepared = self.build_prepared_request(
+            method="POST",
+            url=f"{self.url_base}{self.count_path}",
+            headers=self.http_headers,
+            json={"date": date} if date else {},
+        )
+        return _count_of(self._send_once(prepared, None, self.count_path))
 
     def _sift(
         self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
@@ -346,6 +408,10 @@ class NewestFirstStream(HeymarketStream):
         if not full or not self.count_path or not self.heymarket.covers_whole_account():
             return None
         try:
+            if self.splitter is not None:
+                return call_interruptibly(
+                    lambda: t.cast("Splitter", self.splitter).count(None), interrupt.check
+                )
             return _count_of(self.post_once(self.count_path, {}))
         except CredentialsRejectedError:
             raise  # the listing would fail the same way: report it once, now

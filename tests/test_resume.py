@@ -28,8 +28,8 @@ def test_a_backfill_that_dies_after_40_pages_resumes_from_its_last_state(start_s
     assert first.error is not None and "HTTP 400" in str(first.error)
     last_state = first.states[-1]
     resume = CONVERSATIONS.stream_state(last_state)["resume"]
-    (window,) = resume["windows"]
-    assert window["cursor"]["date"] and resume["top"]
+    assert resume["windows"] and resume["top"]
+    assert all(window["cursor"]["date"] for window in resume["windows"] if "cursor" in window)
 
     api.faults.clear()
     api.requests.clear()
@@ -38,8 +38,9 @@ def test_a_backfill_that_dies_after_40_pages_resumes_from_its_last_state(start_s
     expected = {c["id"] for c in api.conversations.records.values() if c["status"] == "open"}
     assert set(first.ids()) | set(second.ids()) == expected
     assert len(first.ids()) + len(second.ids()) < len(expected) + 30  # at most a page re-read
-    # the unfinished window from where it died, plus one request for what changed above it
-    assert api.request_count("/v1/conversations") == full_requests - 40 + 1
+    # the unfinished windows from where they died, plus one request for what changed above
+    # them (and at most one more where two windows both had a page in flight)
+    assert full_requests - 40 + 1 <= api.request_count("/v1/conversations") <= full_requests - 40 + 2
     final = CONVERSATIONS.stream_state(second.final_state)
     assert "resume" not in final
     assert final["replication_key_value"] == CONVERSATIONS.newest(api)
