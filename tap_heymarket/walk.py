@@ -20,7 +20,6 @@ conversations, ``covered`` (the inbox views the bookmark holds for).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import typing as t
@@ -28,47 +27,23 @@ import typing as t
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket import interrupt
-from tap_heymarket.client import HeymarketStream
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
-from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError, HeymarketFatalError
+from tap_heymarket.errors import CredentialsRejectedError, HeymarketFatalError
 from tap_heymarket.pagination import (
     Cursor,
-    CursorIgnoredError,
     CursorPolicy,
-    CursorUnreadableError,
-    PageValues,
     UpdatedCursorPaginator,
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
-from tap_heymarket.records import BadRecordError, require_instant, require_key
 from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant
+from tap_heymarket.window_reader import Page, WindowReader, count_of
 from tap_heymarket.windows import Splitter
 
 FULL_TABLE = "FULL_TABLE"
 
 
-class WalkError(HeymarketFatalError):
-    """A listing that cannot be walked further (its cursor is ignored, or unreadable)."""
-
-
-@dataclasses.dataclass
-class Page:
-    """One page of one window, shaped, filtered and de-duplicated by a worker."""
-
-    key: str
-    records: list[dict[str, t.Any]]
-    window: Window  # the window as it stands after this page (its cursor: where it resumes)
-    done: bool
-    skipped: int = 0
-    unreachable: list[str] = dataclasses.field(default_factory=list)
-    replaced_by: list[tuple[str, Window]] = dataclasses.field(default_factory=list)
-    denied: list[Slice] = dataclasses.field(default_factory=list)
-    reason: str = ""  # why the slices were denied (the API's answer, one line)
-    spawned: list[tuple[str, Window]] = dataclasses.field(default_factory=list)  # split off below
-
-
-class NewestFirstStream(HeymarketStream):
+class NewestFirstStream(WindowReader):
     """An incremental listing read newest first down to its bookmark (module docstring)."""
 
     replication_key = "updated"
@@ -262,146 +237,6 @@ class NewestFirstStream(HeymarketStream):
         newest = min(max(r[self.cursor_field] for r in page.records), run_started)
         return newest if top is None or newest > top else top
 
-    # -- one window, on a worker thread ---------------------------------------------------
-
-    def _read_window(self, key: str, window: Window) -> t.Iterator[Page]:
-        """Pages of one window, newest first, down to its floor."""
-        paginator = UpdatedCursorPaginator(
-            window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
-        )
-        seen: dict[t.Any, str] = {}
-        reported = 0
-        with self.get_http_request_counter() as counter:
-            counter.with_context(window.scope)
-            while not paginator.finished:
-                cursor = paginator.current_value
-                try:
-                    raw = self.records_in(self.fetch(window.scope, cursor))
-                except AccessDeniedError as exc:
-                    yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
-                    return
-                finally:
-                    counter.increment()
-                kept, values, skipped = self._sift(raw, window, cursor, seen)
-                try:
-                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
-                except (CursorIgnoredError, CursorUnreadableError) as exc:
-                    msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
-                    raise WalkError(msg) from None
-                for record in kept:
-                    seen[record[self.primary_keys[0]]] = record[self.cursor_field]
-                after = None if paginator.finished else paginator.current_value
-                _forget_above(seen, after)
-                spawned = self._split(key, window, after, values) if paginator.count == 1 else []
-                if spawned:
-                    window = dataclasses.replace(window, floor=spawned[0][1].upper)
-                unreachable = paginator.unreachable_values[reported:]
-                reported = len(paginator.unreachable_values)
-                yield Page(
-                    key,
-                    kept,
-                    dataclasses.replace(window, cursor=after.resumable() if after is not None else None),
-                    paginator.finished,
-                    skipped,
-                    unreachable,
-                    spawned=spawned,
-                )
-
-    def _split(
-        self, key: str, window: Window, after: Cursor | None, values: list[str]
-    ) -> list[tuple[str, Window]]:
-        """After a long walk's first page, hand the part below a boundary to another worker."""
-        if self.splitter is None or after is None or after.date is None:
-            return []
-        if not window.long or window.upper is not None:
-            return []
-        if self._splits_left <= 0 or not values:
-            return []
-        oldest, newest = min(values), max(values)
-        span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
-        try:
-            boundary = self.splitter.boundary(oldest, span, len(values), window.floor)
-        except Exception as exc:  # a count that fails only costs the split, never the sync
-            self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
-            return []
-        if boundary is None or boundary >= after.date:
-            return []
-        self._splits_left -= 1
-        return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
-
-    def count_before(self, date: str | None) -> int:
-        """The count endpoint: records "before" ``date`` (all when None); one request."""
-        prepared = self.build_prepared_request(
-            method="POST",
-            url=f"{self.url_base}{self.count_path}",
-            headers=self.http_headers,
-            json={"date": date} if date else {},
-        )
-        return _count_of(self._send_once(prepared, None, self.count_path))
-
-    def _sift(
-        self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
-    ) -> tuple[list[dict[str, t.Any]], list[str], int]:
-        """Shape a page; keep what is this window's and new. Returns kept, values, skipped."""
-        pk, field = self.primary_keys[0], self.cursor_field
-        limit = cursor.echo_limit if cursor is not None else None
-        kept: list[dict[str, t.Any]] = []
-        values: list[str] = []
-        skipped = 0
-        on_page: set[t.Any] = set()
-        for item in raw:
-            try:
-                if not isinstance(item, dict):
-                    msg = f"an item that is not an object ({type(item).__name__})"
-                    raise BadRecordError(msg)
-                shaped = self.shape_record(item)
-                require_key(shaped, pk)
-                value = require_instant(shaped, field)
-            except BadRecordError as exc:
-                skipped += 1
-                self.logger.warning("%s: skipping a record with %s", self.name, exc)
-                continue
-            values.append(value)
-            if (window.floor is not None and value < window.floor) or (
-                window.upper is not None and value >= window.upper
-            ):
-                continue
-            key = shaped[pk]
-            if (limit is not None and value > limit) or key in seen or key in on_page:
-                continue
-            on_page.add(key)
-            kept.append(shaped)
-        return kept, values, skipped
-
-    def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
-        """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""
-        inboxes = window.scope.get("inboxes")
-        if not inboxes:
-            raise exc
-        if len(inboxes) > 1:
-            parts = [
-                (f"{key}.{n}", dataclasses.replace(window, scope={**window.scope, "inboxes": [inbox]}))
-                for n, inbox in enumerate(inboxes)
-            ]
-            yield Page(key, [], window, done=True, replaced_by=parts)
-            for part_key, part in parts:
-                yield from self._read_window(part_key, part)
-            return
-        self.logger.warning(
-            "%s: skipping inbox %s (%s view): Heymarket denied user %s access to it (HTTP 403); "
-            "check that user_id (or the inbox's members) can read it",
-            self.name,
-            inboxes[0],
-            "closed" if window.scope.get("closed") else "open",
-            window.scope.get("user"),
-        )
-        yield Page(key, [], window, done=True, denied=window.slices(), reason=str(exc))
-
-    def _where(self, window: Window, cursor: Cursor | None) -> str:
-        scope = ", ".join(f"{k}={v}" for k, v in window.scope.items()) or "team-wide"
-        date = cursor.date if cursor is not None else None
-        return f"slice [{scope}] on {self.http_method} {self.path} at {self.cursor_request_field}={date}"
-
     def _expected_total(self, windows: list[Window]) -> int | None:
         """The API's count for a full sync, or None (the count must never fail a sync)."""
         full = all(w.floor is None and w.cursor is None for w in windows)
@@ -412,21 +247,12 @@ class NewestFirstStream(HeymarketStream):
                 return call_interruptibly(
                     lambda: t.cast("Splitter", self.splitter).count(None), interrupt.check
                 )
-            return _count_of(self.post_once(self.count_path, {}))
+            return count_of(self.post_once(self.count_path, {}))
         except CredentialsRejectedError:
             raise  # the listing would fail the same way: report it once, now
         except Exception as exc:
             self.logger.warning("Could not count %s for progress (%s); continuing", self.name, exc)
             return None
-
-
-def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:
-    """Drop IDs no plausible reading of the next cursor can send again (memory stays flat)."""
-    limit = cursor.echo_limit if cursor is not None else None
-    if limit is None:
-        return
-    for key in [k for k, v in seen.items() if v > limit]:
-        del seen[key]
 
 
 def _describe(slices: t.Iterable[Slice]) -> str:
@@ -442,15 +268,3 @@ def _normalized_or_none(value: object) -> str | None:
         return normalize_instant(value)
     except TimestampError:
         return None
-
-
-def _count_of(body: object) -> int:
-    """``{"count": n}``, a bare integer, or a numeric string: the reference prints none."""
-    if isinstance(body, dict):
-        body = body.get("count", body.get("total"))
-    if isinstance(body, bool):
-        raise TypeError(body)
-    if isinstance(body, (int, str)):
-        return int(body)
-    msg = f"unexpected count body: {body!r}"
-    raise TypeError(msg)

@@ -1,0 +1,228 @@
+"""One window of a walk, read on a worker thread: fetch, sift, decide, hand pages over.
+
+Split out of :mod:`tap_heymarket.walk` (which plans a run and emits its pages in the main
+thread); nothing here emits a message or touches state. Each page is shaped, filtered
+against the window's bounds as a whole (one record out of order hides nothing), and
+de-duplicated by ID against what the window already handed over; the cursor's decision is
+:class:`~tap_heymarket.pagination.UpdatedCursorPaginator`'s. A 403 on a walk over several
+inboxes splits it to find the inbox refused; a long walk may hand its lower part to another
+worker (:mod:`tap_heymarket.windows`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from tap_heymarket.client import HeymarketStream
+from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
+from tap_heymarket.pagination import (
+    Cursor,
+    CursorIgnoredError,
+    CursorPolicy,
+    CursorUnreadableError,
+    PageValues,
+    UpdatedCursorPaginator,
+)
+from tap_heymarket.plan import Slice, Window
+from tap_heymarket.records import BadRecordError, require_instant, require_key
+from tap_heymarket.timestamps import parse_instant
+from tap_heymarket.windows import Splitter
+
+
+class WalkError(HeymarketFatalError):
+    """A listing that cannot be walked further (its cursor is ignored, or unreadable)."""
+
+
+@dataclasses.dataclass
+class Page:
+    """One page of one window, shaped, filtered and de-duplicated by a worker."""
+
+    key: str
+    records: list[dict[str, t.Any]]
+    window: Window  # the window as it stands after this page (its cursor: where it resumes)
+    done: bool
+    skipped: int = 0
+    unreachable: list[str] = dataclasses.field(default_factory=list)
+    replaced_by: list[tuple[str, Window]] = dataclasses.field(default_factory=list)
+    denied: list[Slice] = dataclasses.field(default_factory=list)
+    reason: str = ""  # why the slices were denied (the API's answer, one line)
+    spawned: list[tuple[str, Window]] = dataclasses.field(default_factory=list)  # split off below
+
+
+class WindowReader(HeymarketStream):
+    """The worker-side half of a newest-first stream (see the module docstring)."""
+
+    cursor_request_field = "date"  # body field that carries the cursor
+    count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
+    cursor_policy: CursorPolicy
+    splitter: Splitter | None
+    _splits_left: int
+
+    @property
+    def cursor_field(self) -> str:
+        """The record field pages are cursored on (the replication key unless said otherwise)."""
+        raise NotImplementedError
+
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Give a record the stream's one stable shape; raise BadRecordError to skip it."""
+        return record
+
+    def _read_window(self, key: str, window: Window) -> t.Iterator[Page]:
+        """Pages of one window, newest first, down to its floor."""
+        paginator = UpdatedCursorPaginator(
+            window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
+        )
+        seen: dict[t.Any, str] = {}
+        reported = 0
+        with self.get_http_request_counter() as counter:
+            counter.with_context(window.scope)
+            while not paginator.finished:
+                cursor = paginator.current_value
+                try:
+                    raw = self.records_in(self.fetch(window.scope, cursor))
+                except AccessDeniedError as exc:
+                    yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
+                    return
+                finally:
+                    counter.increment()
+                kept, values, skipped = self._sift(raw, window, cursor, seen)
+                try:
+                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
+                except (CursorIgnoredError, CursorUnreadableError) as exc:
+                    msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
+                    raise WalkError(msg) from None
+                for record in kept:
+                    seen[record[self.primary_keys[0]]] = record[self.cursor_field]
+                after = None if paginator.finished else paginator.current_value
+                _forget_above(seen, after)
+                spawned = self._split(key, window, after, values) if paginator.count == 1 else []
+                if spawned:
+                    window = dataclasses.replace(window, floor=spawned[0][1].upper)
+                unreachable = paginator.unreachable_values[reported:]
+                reported = len(paginator.unreachable_values)
+                yield Page(
+                    key,
+                    kept,
+                    dataclasses.replace(window, cursor=after.resumable() if after is not None else None),
+                    paginator.finished,
+                    skipped,
+                    unreachable,
+                    spawned=spawned,
+                )
+
+    def _split(
+        self, key: str, window: Window, after: Cursor | None, values: list[str]
+    ) -> list[tuple[str, Window]]:
+        """After a long walk's first page, hand the part below a boundary to another worker."""
+        if self.splitter is None or after is None or after.date is None:
+            return []
+        if not window.long or window.upper is not None:
+            return []
+        if self._splits_left <= 0 or not values:
+            return []
+        oldest, newest = min(values), max(values)
+        span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+        try:
+            boundary = self.splitter.boundary(oldest, span, len(values), window.floor)
+        except Exception as exc:  # a count that fails only costs the split, never the sync
+            self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
+            return []
+        if boundary is None or boundary >= after.date:
+            return []
+        self._splits_left -= 1
+        return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
+
+    def count_before(self, date: str | None) -> int:
+        """The count endpoint: records "before" ``date`` (all when None); one request."""
+        prepared = self.build_prepared_request(
+            method="POST",
+            url=f"{self.url_base}{self.count_path}",
+            headers=self.http_headers,
+            json={"date": date} if date else {},
+        )
+        return count_of(self._send_once(prepared, None, self.count_path))
+
+    def _sift(
+        self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
+    ) -> tuple[list[dict[str, t.Any]], list[str], int]:
+        """Shape a page; keep what is this window's and new. Returns kept, values, skipped."""
+        pk, field = self.primary_keys[0], self.cursor_field
+        limit = cursor.echo_limit if cursor is not None else None
+        kept: list[dict[str, t.Any]] = []
+        values: list[str] = []
+        skipped = 0
+        on_page: set[t.Any] = set()
+        for item in raw:
+            try:
+                if not isinstance(item, dict):
+                    msg = f"an item that is not an object ({type(item).__name__})"
+                    raise BadRecordError(msg)
+                shaped = self.shape_record(item)
+                require_key(shaped, pk)
+                value = require_instant(shaped, field)
+            except BadRecordError as exc:
+                skipped += 1
+                self.logger.warning("%s: skipping a record with %s", self.name, exc)
+                continue
+            values.append(value)
+            if (window.floor is not None and value < window.floor) or (
+                window.upper is not None and value >= window.upper
+            ):
+                continue
+            key = shaped[pk]
+            if (limit is not None and value > limit) or key in seen or key in on_page:
+                continue
+            on_page.add(key)
+            kept.append(shaped)
+        return kept, values, skipped
+
+    def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
+        """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""
+        inboxes = window.scope.get("inboxes")
+        if not inboxes:
+            raise exc
+        if len(inboxes) > 1:
+            parts = [
+                (f"{key}.{n}", dataclasses.replace(window, scope={**window.scope, "inboxes": [inbox]}))
+                for n, inbox in enumerate(inboxes)
+            ]
+            yield Page(key, [], window, done=True, replaced_by=parts)
+            for part_key, part in parts:
+                yield from self._read_window(part_key, part)
+            return
+        self.logger.warning(
+            "%s: skipping inbox %s (%s view): Heymarket denied user %s access to it (HTTP 403); "
+            "check that user_id (or the inbox's members) can read it",
+            self.name,
+            inboxes[0],
+            "closed" if window.scope.get("closed") else "open",
+            window.scope.get("user"),
+        )
+        yield Page(key, [], window, done=True, denied=window.slices(), reason=str(exc))
+
+    def _where(self, window: Window, cursor: Cursor | None) -> str:
+        scope = ", ".join(f"{k}={v}" for k, v in window.scope.items()) or "team-wide"
+        date = cursor.date if cursor is not None else None
+        return f"slice [{scope}] on {self.http_method} {self.path} at {self.cursor_request_field}={date}"
+
+
+def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:
+    """Drop IDs no plausible reading of the next cursor can send again (memory stays flat)."""
+    limit = cursor.echo_limit if cursor is not None else None
+    if limit is None:
+        return
+    for key in [k for k, v in seen.items() if v > limit]:
+        del seen[key]
+
+
+def count_of(body: object) -> int:
+    """``{"count": n}``, a bare integer, or a numeric string: the reference prints none."""
+    if isinstance(body, dict):
+        body = body.get("count", body.get("total"))
+    if isinstance(body, bool):
+        raise TypeError(body)
+    if isinstance(body, (int, str)):
+        return int(body)
+    msg = f"unexpected count body: {body!r}"
+    raise TypeError(msg)
