@@ -1,15 +1,17 @@
-"""The built wheel carries the JSON schemas and the tap reads them from there."""
+"""What we would publish: the wheel carries the schemas, and the version comes from git tags."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
 
 
 def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Path) -> None:
@@ -60,3 +62,52 @@ def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Pa
     schemas_dir, keys = json.loads(out.strip().splitlines()[-1])
     assert Path(schemas_dir).is_relative_to(site)
     assert keys == ["$schema", "additionalProperties", "properties", "required", "type"]
+
+
+def _copy_source(dest: Path) -> Path:
+    """The source tree as an archive or a copied folder has it: no git metadata, no build output."""
+    shutil.copytree(
+        ROOT,
+        dest,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "dist", "build", "output", ".meltano", "__pycache__", "*_cache", "*.egg-info"
+        ),
+    )
+    return dest
+
+
+def _installed_version(source: Path, site: Path) -> str:
+    subprocess.run(
+        [*PIP_INSTALL, "--no-build-isolation", "--target", str(site), str(source)],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    probe = "import importlib.metadata as m, sys; print(m.version('tap-heymarket'))"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        cwd=site,
+    ).stdout.strip()
+
+
+def test_a_source_tree_without_git_metadata_installs_with_the_fallback_version(tmp_path: Path) -> None:
+    source = _copy_source(tmp_path / "tap-heymarket-main")
+    assert not (source / ".git").exists()
+    assert _installed_version(source, tmp_path / "site") == "0.0.0"
+
+
+def test_the_version_is_the_git_tag_and_a_dev_version_past_it(tmp_path: Path) -> None:
+    source = _copy_source(tmp_path / "clone")
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "release"], ["tag", "v9.8.7"]):
+        subprocess.run([*git, *args], check=True, capture_output=True, timeout=60)
+    assert _installed_version(source, tmp_path / "tagged") == "9.8.7"
+
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "after"], check=True, timeout=60)
+    after = _installed_version(source, tmp_path / "after")
+    assert after.startswith("9.8.8.dev1+g"), after
