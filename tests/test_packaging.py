@@ -10,6 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
 
@@ -111,3 +113,21 @@ def test_the_version_is_the_git_tag_and_a_dev_version_past_it(tmp_path: Path) ->
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "after"], check=True, timeout=60)
     after = _installed_version(source, tmp_path / "after")
     assert after.startswith("9.8.8.dev1+g"), after
+
+
+def test_pre_commit_hooks_run_exactly_the_static_checks_ci_runs() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"]
+    entries = [hook["entry"] for repo in hooks for hook in repo["hooks"]]
+    lint = (ROOT / "scripts" / "lint").read_text(encoding="utf-8").splitlines()
+    assert entries == [line for line in lint if line.startswith(".venv/bin/")]
+    assert all(repo["repo"] == "local" for repo in hooks)
+    ci_steps = (ROOT / "scripts" / "test").read_text(encoding="utf-8").splitlines()
+    assert {"./scripts/lint", "./scripts/build-dist"} <= set(ci_steps)
+    assert "./scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_changelog_keeps_an_unreleased_section_first() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = [line for line in changelog.splitlines() if line.startswith("## ")]
+    assert changelog.startswith("# Changelog\n") and "keepachangelog.com" in changelog
+    assert headings[0] == "## [Unreleased]"
