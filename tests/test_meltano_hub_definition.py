@@ -144,3 +144,14 @@ def test_meltano_accepts_every_kind_and_reads_the_lock_file_as_the_same_definiti
     assert {s["kind"] for s in DEFINITION["settings"]} <= set(meltano_kinds)
     assert locked == [[s["name"], s["kind"], bool(s.get("sensitive"))] for s in DEFINITION["settings"]]
     assert select == DEFINITION["select"]
+
+
+def test_readme_meltano_section_starts_with_the_one_command_install_from_this_definition() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Meltano\n", 1)[1]
+    first_block = section.split("```bash\n", 1)[1].split("```", 1)[0].strip()
+    assert section.lstrip().startswith("```bash\n")
+    command, ref = first_block.split(" --from-ref ")
+    assert command == "meltano add extractor tap-heymarket"
+    owner_and_name = DEFINITION["repo"].removeprefix("https://github.com/")
+    assert ref == f"https://raw.githubusercontent.com/{owner_and_name}/main/hub/{HUB.DEFINITION.name}"
