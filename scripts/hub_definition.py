@@ -50,8 +50,14 @@ class DefinitionError(Exception):
 
 
 def _tap(*args: str) -> str:
+    """Output of the tap installed next to this Python; a failure is one DefinitionError line."""
     tap = Path(sys.executable).with_name("tap-heymarket")
-    return subprocess.run([str(tap), *args], capture_output=True, text=True, check=True).stdout
+    try:
+        return subprocess.run([str(tap), *args], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = (getattr(error, "stderr", "") or str(error)).strip().splitlines()
+        last = detail[-1] if detail else "no output"
+        raise DefinitionError(f"`{tap} {' '.join(args)}` failed: {last}") from None
 
 
 def kind(name: str, schema: dict[str, t.Any]) -> str:

@@ -155,3 +155,12 @@ def test_readme_meltano_section_starts_with_the_one_command_install_from_this_de
     assert command == "meltano add extractor tap-heymarket"
     owner_and_name = DEFINITION["repo"].removeprefix("https://github.com/")
     assert ref == f"https://raw.githubusercontent.com/{owner_and_name}/main/hub/{HUB.DEFINITION.name}"
+
+
+def test_a_tap_that_cannot_run_is_one_error_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # no tap-heymarket beside it
+    assert HUB.main(["--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"hub_definition: `{tmp_path}/tap-heymarket --about"), err
