@@ -1,15 +1,19 @@
-"""The built wheel carries the JSON schemas and the tap reads them from there."""
+"""What we would publish: the wheel carries the schemas, and the version comes from git tags."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
+PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
 
 
 def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Path) -> None:
@@ -60,3 +64,70 @@ def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Pa
     schemas_dir, keys = json.loads(out.strip().splitlines()[-1])
     assert Path(schemas_dir).is_relative_to(site)
     assert keys == ["$schema", "additionalProperties", "properties", "required", "type"]
+
+
+def _copy_source(dest: Path) -> Path:
+    """The source tree as an archive or a copied folder has it: no git metadata, no build output."""
+    shutil.copytree(
+        ROOT,
+        dest,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "dist", "build", "output", ".meltano", "__pycache__", "*_cache", "*.egg-info"
+        ),
+    )
+    return dest
+
+
+def _installed_version(source: Path, site: Path) -> str:
+    subprocess.run(
+        [*PIP_INSTALL, "--no-build-isolation", "--target", str(site), str(source)],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    probe = "import importlib.metadata as m, sys; print(m.version('tap-heymarket'))"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        cwd=site,
+    ).stdout.strip()
+
+
+def test_a_source_tree_without_git_metadata_installs_with_the_fallback_version(tmp_path: Path) -> None:
+    source = _copy_source(tmp_path / "tap-heymarket-main")
+    assert not (source / ".git").exists()
+    assert _installed_version(source, tmp_path / "site") == "0.0.0"
+
+
+def test_the_version_is_the_git_tag_and_a_dev_version_past_it(tmp_path: Path) -> None:
+    source = _copy_source(tmp_path / "clone")
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "release"], ["tag", "v9.8.7"]):
+        subprocess.run([*git, *args], check=True, capture_output=True, timeout=60)
+    assert _installed_version(source, tmp_path / "tagged") == "9.8.7"
+
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "after"], check=True, timeout=60)
+    after = _installed_version(source, tmp_path / "after")
+    assert after.startswith("9.8.8.dev1+g"), after
+
+
+def test_pre_commit_hooks_run_exactly_the_static_checks_ci_runs() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"]
+    entries = [hook["entry"] for repo in hooks for hook in repo["hooks"]]
+    lint = (ROOT / "scripts" / "lint").read_text(encoding="utf-8").splitlines()
+    assert entries == [line for line in lint if line.startswith(".venv/bin/")]
+    assert all(repo["repo"] == "local" for repo in hooks)
+    ci_steps = (ROOT / "scripts" / "test").read_text(encoding="utf-8").splitlines()
+    assert {"./scripts/lint", "./scripts/build-dist"} <= set(ci_steps)
+    assert "./scripts/test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_changelog_keeps_an_unreleased_section_first() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = [line for line in changelog.splitlines() if line.startswith("## ")]
+    assert changelog.startswith("# Changelog\n") and "keepachangelog.com" in changelog
+    assert headings[0] == "## [Unreleased]"
