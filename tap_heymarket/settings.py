@@ -10,6 +10,7 @@ import typing as t
 from urllib.parse import urlparse
 
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
 from tap_heymarket.timestamps import TimestampError, parse_instant
 
@@ -104,6 +105,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Seconds between progress lines on long syncs.",
     ),
 ).to_dict()
+CONFIG_SCHEMA["properties"].update(EMIT_ACTIVATE_VERSION_CONFIG["properties"])  # the SDK's own setting
 
 #: The tap's own settings (the SDK adds its built-in ones to the schema at run time).
 TAP_SETTINGS = tuple(CONFIG_SCHEMA["properties"])

@@ -138,6 +138,8 @@ class NewestFirstStream(HeymarketStream):
         yield from self.guarded(emit)
 
     def _plan(self, context: dict[str, t.Any]) -> SlicePlan:
+        if self.replication_method == "FULL_TABLE":  # forced in the catalog: read everything
+            return SlicePlan(context, None, None)
         state = self.get_context_state(context)
         bookmark = None
         if state.get("replication_key") == self.replication_key:
@@ -200,6 +202,8 @@ class NewestFirstStream(HeymarketStream):
 
     def _record_page(self, page: SlicePage, run_started: str) -> None:
         """Advance the slice's state after its page's records were emitted."""
+        if self.replication_method == "FULL_TABLE":
+            return  # a full read keeps no bookmark and no resume point
         state = self.get_context_state(page.context)
         resume = state.get("resume") if isinstance(state.get("resume"), dict) else {}
         newest = _normalized_or_none(resume.get("newest")) if resume else None
