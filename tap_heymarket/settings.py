@@ -10,6 +10,7 @@ import typing as t
 from urllib.parse import urlparse
 
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
 from tap_heymarket.timestamps import TimestampError, parse_instant
 
@@ -92,18 +93,19 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "messages_lookback_days",
-        th.NumberType,
+        th.IntegerType,
         default=7,
         description="Messages are walked in creation order; each run re-reads this many days "
         "below its bookmark so that status changes of recent messages are picked up.",
     ),
     th.Property(
         "progress_interval",
-        th.NumberType,
+        th.IntegerType,
         default=30,
         description="Seconds between progress lines on long syncs.",
     ),
 ).to_dict()
+CONFIG_SCHEMA["properties"].update(EMIT_ACTIVATE_VERSION_CONFIG["properties"])  # the SDK's own setting
 
 #: The tap's own settings (the SDK adds its built-in ones to the schema at run time).
 TAP_SETTINGS = tuple(CONFIG_SCHEMA["properties"])

@@ -66,9 +66,10 @@ def run_sync(
     streams: t.Iterable[str] = ("conversations",),
     *,
     raise_errors: bool = True,
+    catalog: dict[str, t.Any] | None = None,
 ) -> SyncResult:
     """One in-process run; messages parsed. With ``raise_errors=False`` a failure is kept."""
-    catalog = catalog_selecting(config, streams)
+    catalog = catalog or catalog_selecting(config, streams)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     error: BaseException | None = None
     with contextlib.redirect_stdout(out):

@@ -57,7 +57,7 @@ def test_the_check_fails_and_names_the_file_when_the_definition_was_edited_by_ha
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edited = tmp_path / "tap-heymarket.yml"
-    edited.write_text(HUB.DEFINITION.read_text(encoding="utf-8").replace("kind: decimal", "kind: integer"))
+    edited.write_text(HUB.DEFINITION.read_text(encoding="utf-8").replace("kind: date_iso8601", "kind: string"))
     monkeypatch.setattr(HUB, "DEFINITION", edited)
     assert HUB.main(["--check"]) == 1
     assert "tap-heymarket.yml out of step" in capsys.readouterr().out
@@ -77,7 +77,7 @@ def test_every_setting_of_about_is_declared_with_its_schema_default_and_descript
 
 def test_kinds_follow_the_json_schema_type_so_numbers_stay_decimal() -> None:
     kinds = {s["name"]: s["kind"] for s in DEFINITION["settings"]}
-    assert kinds["messages_lookback_days"] == kinds["progress_interval"] == "decimal"
+    assert kinds["messages_lookback_days"] == kinds["progress_interval"] == "integer"
     assert kinds["request_timeout"] == kinds["user_id"] == "integer"
     assert kinds["start_date"] == "date_iso8601"
     assert (kinds["inboxes"], kinds["closed"], kinds["stream_maps"]) == ("array", "boolean", "object")

@@ -10,11 +10,7 @@ tests skip locally and fail in CI.
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import typing as t
 from pathlib import Path
@@ -22,26 +18,15 @@ from pathlib import Path
 import pytest
 
 from tap_heymarket.sandbox import SandboxAPI, generate
+from tests import warehouse
+from tests.warehouse import meltano_run, postgres_env, postgres_query, select_env
 
-ROOT = Path(__file__).resolve().parent.parent
-MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
-IN_CI = os.environ.get("CI") == "true"
+postgres = warehouse.postgres  # the fixture
+
 STREAMS = ("conversations", "contacts", "tags", "templates", "messages", "surveys")
 TOUCHED_AT = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
 pytestmark = pytest.mark.warehouse
-
-
-def _missing(what: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{what} is missing in CI: .ci/run must install it")
-    pytest.skip(f"{what} is not installed (run ./scripts/setup-meltano / ./scripts/setup-postgres)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _account() -> SandboxAPI:
@@ -49,28 +34,7 @@ def _account() -> SandboxAPI:
 
 
 def _meltano_run(loader: str, url: str, tmp: Path, env: dict[str, str]) -> None:
-    if not MELTANO.exists():
-        _missing("Meltano")
-    run_env = {
-        **os.environ,
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp / 'meltano.db'}",  # its own state store
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_HEYMARKET_API_KEY": "sandbox-key",
-        "TAP_HEYMARKET_API_URL": url,
-        "TAP_HEYMARKET_MAX_REQUESTS_PER_MINUTE": "100000",
-        "TAP_HEYMARKET__SELECT": '["' + '.*", "'.join(STREAMS) + '.*"]',
-        **env,
-    }
-    done = subprocess.run(
-        [str(MELTANO), "run", "tap-heymarket", loader],
-        cwd=ROOT,
-        env=run_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    meltano_run(loader, url, tmp, {"TAP_HEYMARKET__SELECT": select_env(STREAMS), **env})
 
 
 def _utc(value: t.Any) -> dt.datetime:
@@ -128,81 +92,9 @@ def test_meltano_loads_duckdb_fully_then_incrementally_without_duplicates(start_
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres() -> t.Iterator[int]:
-    """A throwaway PostgreSQL server on a free port (as user ``postgres`` when run as root)."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if not binaries:
-        _missing("PostgreSQL")
-    bindir = Path(binaries[-1]).parent
-    as_user: list[str] = []
-    data = Path(tempfile.mkdtemp(prefix="heymarket-pg-"))
-    if os.geteuid() == 0:  # the server refuses to run as root
-        as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(data, "postgres", "postgres")
-    port = _free_port()
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "initdb"),
-            "-D",
-            str(data / "db"),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data / "db"),
-            "-o",
-            options,
-            "-l",
-            str(data / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    try:
-        yield port
-    finally:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "stop"],
-            check=False,
-            capture_output=True,
-            timeout=120,
-        )
-        shutil.rmtree(data, ignore_errors=True)
-
-
 def test_meltano_upserts_into_postgresql_fully_then_incrementally(start_sandbox, postgres: int) -> None:
-    psycopg = pytest.importorskip("psycopg")
     tmp = Path(tempfile.mkdtemp(prefix="heymarket-meltano-"))
-    env = {
-        "TARGET_POSTGRES_HOST": "127.0.0.1",
-        "TARGET_POSTGRES_PORT": str(postgres),
-        "TARGET_POSTGRES_USER": "postgres",
-        "TARGET_POSTGRES_PASSWORD": "unused-trust-auth",
-        "TARGET_POSTGRES_DATABASE": "postgres",
-    }
-
-    def query(sql: str) -> list[tuple]:
-        with psycopg.connect(host="127.0.0.1", port=postgres, user="postgres", dbname="postgres") as db:
-            return [tuple(row) for row in db.execute(sql).fetchall()]
-
     try:
-        _sync_twice(start_sandbox, "target-postgres", tmp, env, query)
+        _sync_twice(start_sandbox, "target-postgres", tmp, postgres_env(postgres), postgres_query(postgres))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -13,6 +13,13 @@ are never logged as API requests, and exist only in the sandbox:
 - ``POST /_sandbox/touch`` ``{"ids": [...]}``: give those conversations new activity (one
   second apart, the first now).
 - ``POST /_sandbox/reset``: forget the request log and the busy time.
+- ``POST /_sandbox/delete-inbox`` ``{"id": n}``: delete an inbox and its conversations
+  (the API has no endpoint for it); ``{"deleted": n, "conversations": k}``, 404 if absent.
+- ``POST /_sandbox/delete-team-member`` ``{"id": n}``: remove a member from the team and
+  from every inbox; ``{"deleted": n}``, 404 if absent.
+
+Contacts, tags and templates are deleted through the API's own ``DELETE`` endpoints
+(:mod:`tap_heymarket.sandbox.deletions`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import json
 import typing as t
 
 from tap_heymarket import clock
+from tap_heymarket.sandbox import deletions
 
 if t.TYPE_CHECKING:
     from tap_heymarket.sandbox.server import SandboxAPI
@@ -65,4 +73,21 @@ def answer(api: SandboxAPI, method: str, path: str, body: object) -> tuple[int, 
         for n, record_id in enumerate(ids):  # one second apart: distinct, as real activity is
             api.touch(record_id, now - dt.timedelta(seconds=n))
         return 200, json.dumps({"touched": len(ids)}).encode()
+    if route in {("POST", "delete-inbox"), ("POST", "delete-team-member")}:
+        return _delete(api, route[1], body)
     return 404, b'{"error":"not_found"}'
+
+
+def _delete(api: SandboxAPI, what: str, body: object) -> tuple[int, bytes]:
+    """Delete one inbox (with its conversations) or one team member, by ``{"id": n}``."""
+    target = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(target, int) or isinstance(target, bool):
+        return 400, b'{"error":"id must be an integer"}'
+    if what == "delete-inbox":
+        gone = deletions.delete_inbox(api, target)
+        if gone is None:
+            return 404, b'{"error":"no such inbox"}'
+        return 200, json.dumps({"deleted": target, "conversations": gone}).encode()
+    if not deletions.delete_team_member(api, target):
+        return 404, b'{"error":"no such team member"}'
+    return 200, json.dumps({"deleted": target}).encode()

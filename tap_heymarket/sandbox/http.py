@@ -29,6 +29,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._timed_serve()
 
+    def do_DELETE(self) -> None:
+        self._timed_serve()
+
     def _timed_serve(self) -> None:
         """Serve, noting arrival and handling time for ``/_sandbox/stats``."""
         if self.path.startswith(control.PREFIX):

@@ -17,6 +17,7 @@ import time
 import typing as t
 
 from tap_heymarket import clock
+from tap_heymarket.sandbox import deletions
 from tap_heymarket.sandbox.data import Dataset, generate
 from tap_heymarket.sandbox.listing import Listing
 from tap_heymarket.sandbox.readings import Reading
@@ -213,7 +214,7 @@ class SandboxAPI:
         if route == ("GET", "/v1/team"):
             return 200, json.dumps(self.data.team).encode()
         if method != "POST":
-            return 404, b'{"error":"not_found"}'
+            return deletions.answer(self, method, path)
         try:
             if path == "/v1/conversations":
                 return self._conversations(body)
