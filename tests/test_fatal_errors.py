@@ -115,3 +115,23 @@ def test_a_loopback_http_api_url_is_allowed(start_sandbox, tmp_path) -> None:
     url = start_sandbox(api).url.replace("127.0.0.1", "localhost")
     done = run_cli(tmp_path, config_for(url, inboxes=[5001], closed=True))
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'[{"id": 1, "name": "\xff\xfe"}]', "Heymarket sent a body that is not valid UTF-8 (byte 21)"),
+        (b"<html><body>Gateway says hi</body></html>", "Heymarket sent a body that is not valid JSON"),
+        (b'[{"id": 1}] and more', "Heymarket sent a body that is not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_utf8_json_fails_at_once_in_one_line(
+    start_sandbox, tmp_path, body: bytes, problem: str
+) -> None:
+    api = account()
+    api.faults = [Fault("status", status=200, body=body, path="/v1/conversations", times=10)]
+    done = run_cli(tmp_path, config_for(start_sandbox(api).url, max_concurrency=1))
+    errors = assert_fails_cleanly(done)
+    assert f"{problem}: HTTP 200 OK on POST /v1/conversations (X-Request-Id sbx-" in errors
+    assert sum(problem in line for line in done.stderr.splitlines()) == 1
+    assert api.request_count("/v1/conversations") == 1  # the same bytes would come back: not retried
