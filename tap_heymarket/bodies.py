@@ -90,7 +90,7 @@ def decode(response: requests.Response) -> t.Any:
     content = response.content
     try:
         return _decoder.decode(content)
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         fast_error = str(exc)
     return _decode_leniently(response, content, truncated="truncated" in fast_error)
 
