@@ -120,7 +120,7 @@ def test_a_loopback_http_api_url_is_allowed(start_sandbox, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        (b'[{"id": 1, "name": "\xff\xfe"}]', "Heymarket sent a body that is not valid UTF-8 (byte 21)"),
+        (b'[{"id": 1, "name": "\xff\xfe"}]', "Heymarket sent a body that is not valid UTF-8 (byte 20)"),
         (b"<html><body>Gateway says hi</body></html>", "Heymarket sent a body that is not valid JSON"),
         (b'[{"id": 1}] and more', "Heymarket sent a body that is not valid JSON"),
     ],
