@@ -16,6 +16,7 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.helpers._classproperty import classproperty
 
 from tap_heymarket import clock, settings, streams
 from tap_heymarket.auth import HeymarketAuth
@@ -50,6 +51,8 @@ class TapHeymarket(Tap):
             found = settings.problems(self.config)
             if found:
                 raise ConfigValidationError(found[0], errors=found)
+            for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
+                self.logger.warning("%s", line)
         self.auth = HeymarketAuth(self.config)
         redact_secrets(self.auth.secrets())
         self.limiter = RequestRateLimiter(float(self.config.get("max_requests_per_minute", 500)))
@@ -57,6 +60,13 @@ class TapHeymarket(Tap):
         self.run_started = clock.now()
         self._directory_lock = threading.Lock()
         self._inbox_directory: list[dict[str, t.Any]] | None = None
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (the SDK's classproperty)
+        """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`)."""
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return settings.from_environment(schema, cls._env_var_prefix)
 
     def discover_streams(self) -> list[Stream]:
         """Every stream the account offers."""
@@ -77,16 +87,23 @@ class TapHeymarket(Tap):
         configured = self.config.get("inboxes")
         if configured:
             return [int(i) for i in configured]
-        return [int(inbox["id"]) for inbox in self.inbox_directory() if "id" in inbox]
+        listed = (_as_id(inbox.get("id")) for inbox in self.inbox_directory())
+        return [inbox_id for inbox_id in listed if inbox_id is not None]
 
     def user_for_inbox(self, inbox_id: int) -> int:
-        """``user_id`` if set, else a member of the inbox (the body's ``id``)."""
+        """``user_id`` if set, else a member of the inbox (the body's ``id``).
+
+        Members without a usable ID (an object without ``id``, a name) are passed over.
+        """
         if self.config.get("user_id") is not None:
             return int(self.config["user_id"])
         for inbox in self.inbox_directory():
-            if inbox.get("id") == inbox_id:
-                for member in inbox.get("members") or []:
-                    return int(member["id"] if isinstance(member, dict) else member)
+            if _as_id(inbox.get("id")) == inbox_id:
+                members = inbox.get("members")
+                for member in members if isinstance(members, list) else []:
+                    user = _as_id(member.get("id") if isinstance(member, dict) else member)
+                    if user is not None:
+                        return user
         msg = (
             f"Inbox {inbox_id} lists no members to read it as: set user_id to a member "
             "of every configured inbox"
@@ -119,6 +136,15 @@ class TapHeymarket(Tap):
                 type(exc).__name__,
             )
             sys.exit(1)
+
+
+def _as_id(value: object) -> int | None:
+    """An integer ID (or ASCII digit string) from the directory, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 if __name__ == "__main__":

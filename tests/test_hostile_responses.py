@@ -26,7 +26,9 @@ DEEP = b"[" * 1200 + b"]" * 1200
 
 def _good_ids(api) -> list[int]:
     return sorted(
-        c["id"] for c in api.conversations.records.values() if CONVERSATIONS.slice_of_record(c) == (5001, False)
+        c["id"]
+        for c in api.conversations.records.values()
+        if CONVERSATIONS.slice_of_record(c) == (5001, False)
     )
 
 
@@ -69,7 +71,7 @@ def test_spellings_that_fit_the_schema_are_converted_faithfully(start_sandbox, c
 
 
 def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(start_sandbox, caplog) -> None:
-    api, result = _sync_with_spliced(
+    _, result = _sync_with_spliced(
         start_sandbox, caplog, b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "name": "cut \\ud83d"}'
     )
     assert next(r for r in result.records() if r["id"] == 999001)["name"] == "cut \ufffd"
@@ -82,12 +84,18 @@ def test_a_lone_surrogate_escape_is_read_as_the_replacement_character(start_sand
         (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "last_inbound": NaN}', "'last_inbound': NaN"),
         (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "x": Infinity}', "'x': NaN or an infinite"),
         (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "x": ' + DEEP + b"}", "too deeply"),
-        (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "x": ' + b"[" * 150 + b"]" * 150 + b"}", "deeper"),
+        (
+            b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "x": ' + b"[" * 150 + b"]" * 150 + b"}",
+            "deeper",
+        ),
         (b'{"id": 999001, "updated": "0001-01-01T00:00:00+05:30"}', "outside years 1-9999"),
         (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "snooze_till": "soon"}', "'snooze_till'"),
         (b'{"id": "12abc", "updated": ' + FUTURE.encode() + b"}", "'id': a JSON string"),
         (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "read": "maybe"}', "'read'"),
-        (b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "members": [{"id": null}]}', "'members[0].id'"),
+        (
+            b'{"id": 999001, "updated": ' + FUTURE.encode() + b', "members": [{"id": null}]}',
+            "'members[0].id'",
+        ),
     ],
 )
 def test_a_record_that_cannot_be_shaped_faithfully_is_skipped_not_emitted_wrong(
