@@ -63,10 +63,12 @@ class Listing:
             for record in self.records.values():
                 key = (-micros(record[self.field]), -int(record["id"]))
                 grouped.setdefault(self.scope_of(record), []).append(key)
-            self._index = {}
+            index = {}  # built aside, then published: concurrent requests never see it half-built
             for scope, keys in grouped.items():
                 keys.sort()
-                self._index[scope] = (keys, [-k[1] for k in keys])
+                index[scope] = (keys, [-k[1] for k in keys])
+            self._index = index
+            return index
         return self._index
 
     def page(
