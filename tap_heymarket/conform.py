@@ -170,14 +170,35 @@ def _first_fitting(checks: list[Check]) -> Check:
     return check
 
 
+def _untouched(schema: object) -> frozenset[type]:
+    """The Python types a column passes through unchanged, so no check need run for them."""
+    if not isinstance(schema, t.Mapping) or schema.get("anyOf") or schema.get("oneOf"):
+        return frozenset()
+    kinds = _kinds(schema)
+    if kinds is None:
+        return _SCALARS
+    types: set[type] = set()
+    for kind, python in (("null", type(None)), ("boolean", bool), ("integer", int), ("number", int)):
+        if kind in kinds:
+            types.add(python)
+    if "string" in kinds and schema.get("format") != "date-time":
+        types.add(str)
+    return frozenset(types)
+
+
+_SCALARS: frozenset[type] = frozenset({str, int, bool, type(None)})
+
+
 def _object_check(schema: t.Mapping[str, t.Any]) -> Check:
-    properties = {name: _compile(sub) for name, sub in (schema.get("properties") or {}).items()}
-    known = frozenset(properties)
+    properties = schema.get("properties") or {}
+    fields = {name: (_untouched(sub), _compile(sub)) for name, sub in properties.items()}
     required = tuple(schema.get("required") or ())
     extra = schema.get("additionalProperties", True)
-    extra_check: Check | None = _compile(extra) if isinstance(extra, t.Mapping) else any_json
+    others: tuple[frozenset[type], Check] | None = (_untouched(extra), _compile(extra))
     if extra is False:
-        extra_check = None
+        others = None  # a closed object: unknown properties are dropped, as the SDK does
+    elif not isinstance(extra, t.Mapping):
+        others = (_SCALARS, any_json)
 
     def check(value: dict[str, t.Any], depth: int) -> dict[str, t.Any]:
         if depth >= MAX_DEPTH:
@@ -187,31 +208,18 @@ def _object_check(schema: t.Mapping[str, t.Any]) -> Check:
                 missing = BadValue("missing (the schema requires it)")
                 missing.path.append(name)
                 raise missing
-        out = _conform_fields(value, properties.items(), depth)
-        unknown = value.keys() - known
-        if unknown:
-            current = value if out is None else out
-            if extra_check is None:
-                out = {k: v for k, v in current.items() if k in known}
-            else:
-                out = _conform_fields(current, [(n, extra_check) for n in unknown], depth, out)
-        return value if out is None else out
-
-    return check
-
-
-def _conform_fields(
-    value: dict[str, t.Any],
-    fields: t.Iterable[tuple[str, Check]],
-    depth: int,
-    out: dict[str, t.Any] | None = None,
-) -> dict[str, t.Any] | None:
-    """Conform the named fields present in ``value``; a copy (``out``) only if one changes."""
-    for name, field_check in fields:
-        if name in value:
-            old = value[name]
+        out: dict[str, t.Any] | None = None
+        for name, old in value.items():
+            spec = fields.get(name, others)
+            if spec is None:
+                if out is None:
+                    out = dict(value)
+                del out[name]
+                continue
+            if type(old) in spec[0]:
+                continue
             try:
-                new = field_check(old, depth + 1)
+                new = spec[1](old, depth + 1)
             except BadValue as exc:
                 exc.path.append(name)
                 raise
@@ -219,7 +227,9 @@ def _conform_fields(
                 if out is None:
                     out = dict(value)
                 out[name] = new
-    return out
+        return value if out is None else out
+
+    return check
 
 
 def _array_check(schema: t.Mapping[str, t.Any]) -> Check:

@@ -61,10 +61,7 @@ def format_instant(value: dt.datetime) -> str:
     except OverflowError as exc:
         msg = f"{value.isoformat()} falls outside years 1-9999 in UTC"
         raise TimestampError(msg) from exc
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T"
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}Z"
-    )
+    return v.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # always 4-digit years
 
 
 def normalize_instant(value: object) -> str:
