@@ -144,7 +144,7 @@ def problems(config: t.Mapping[str, t.Any]) -> list[str]:
     if url_problem:
         found.append(url_problem)
     for name, minimum, maximum in (
-        ("request_timeout", 1, None),
+        ("request_timeout", 1, 86_400),  # beyond, sockets cannot represent the timeout
         ("max_requests_per_minute", 1, None),
         ("max_concurrency", 1, None),
         ("messages_lookback_days", 0, MAX_LOOKBACK_DAYS),

@@ -93,6 +93,7 @@ def test_other_client_errors_quote_status_endpoint_and_body(start_sandbox, tmp_p
         ({"api_url": "http://example.com"}, "api_url"),
         ({"max_concurrency": 0}, "max_concurrency"),
         ({"messages_lookback_days": -1}, "messages_lookback_days: must be at least 0"),
+        ({"request_timeout": 10**12}, "request_timeout: must be at most 86400"),
         ({"messages_lookback_days": 10**12}, "messages_lookback_days: must be at most"),
         ({"start_date": "0001-01-01T00:00:00+05:30"}, "start_date"),
         ({"api_url": "http://128.0.0.1:8765"}, "api_url"),
