@@ -13,6 +13,7 @@ no such spelling and is refused as :class:`TimestampError`, never an ``OverflowE
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 UTC = dt.timezone.utc
@@ -65,11 +66,16 @@ def format_instant(value: dt.datetime) -> str:
 
 
 def normalize_instant(value: object) -> str:
-    """Rewrite any accepted spelling of an instant into the tap's one spelling.
+    """Rewrite any accepted spelling of an instant into the tap's one spelling."""
+    if isinstance(value, str):
+        return _normalize_text(value)
+    return format_instant(parse_instant(value))
 
-    Already-normalised strings (the common case on a hot path) are returned untouched.
-    """
-    if isinstance(value, str) and len(value) == 27 and _CANONICAL.fullmatch(value):
+
+@functools.lru_cache(maxsize=8192)
+def _normalize_text(value: str) -> str:
+    """Cached: one value is normalised several times (shaping, cursor, bookmark)."""
+    if len(value) == 27 and _CANONICAL.fullmatch(value):
         try:
             dt.datetime.fromisoformat(value[:-1])  # the digits must also name a real instant
         except ValueError as exc:
