@@ -9,18 +9,19 @@ inside the retry loop, so a truncated or garbled body is retried like a dropped 
 from __future__ import annotations
 
 import threading
+import time
 import typing as t
 from functools import cached_property
 
-import msgspec
 import requests
 from singer_sdk import RESTStream, metrics
 from singer_sdk import singerlib as singer
 from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.streams.rest import PageContext
 
-from tap_heymarket import clock, interrupt
+from tap_heymarket import bodies, clock, interrupt
 from tap_heymarket.concurrency import call_interruptibly
+from tap_heymarket.conform import json_type
 from tap_heymarket.errors import (
     AccessDeniedError,
     CredentialsRejectedError,
@@ -32,6 +33,7 @@ from tap_heymarket.errors import (
     request_id,
     retry_after_seconds,
 )
+from tap_heymarket.records import NotAnObject
 from tap_heymarket.session import HeymarketSession
 
 if t.TYPE_CHECKING:
@@ -43,7 +45,6 @@ MAX_TRIES = 8
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
 RETRY_AFTER_CAP_SECONDS = 300.0
-_decoder = msgspec.json.Decoder()
 
 
 class HeymarketStream(RESTStream[t.Any]):
@@ -128,8 +129,10 @@ class HeymarketStream(RESTStream[t.Any]):
     ) -> t.Any:
         self.heymarket.limiter.acquire()
         self.authenticator(prepared)  # a fresh credential on every attempt
-        response = self.requests_session.send(prepared, timeout=self.timeout)
+        deadline = time.monotonic() + self.timeout  # request_timeout bounds the whole response
+        response = self.requests_session.send(prepared, timeout=self.timeout, stream=True)
         self._log_duration(response, context, endpoint_path or self.path)
+        bodies.read_within(response, deadline, self.timeout)
         self.validate_response(response)
         return self.decode_body(response)
 
@@ -200,26 +203,34 @@ class HeymarketStream(RESTStream[t.Any]):
         raise HeymarketFatalError(describe(response, "Heymarket refused the request"))
 
     def decode_body(self, response: requests.Response) -> t.Any:
-        """Decode JSON; a body that is not JSON is retried, then reported with an excerpt."""
-        try:
-            return _decoder.decode(response.content)
-        except msgspec.DecodeError as exc:
-            raise HeymarketRetriableError(
-                describe(response, "Heymarket sent a body that is not valid JSON"), response
-            ) from exc
+        """Decode JSON leniently where it is valid; a body that is not JSON fails at once.
+
+        A truncated body is retried (:mod:`tap_heymarket.bodies`).
+        """
+        return bodies.decode(response)
 
     def records_in(self, body: t.Any) -> list[dict[str, t.Any]]:
-        """The records of a listing body: the documented array (or a wrapped one)."""
-        if isinstance(body, list):
-            return body
+        """The records of a listing body: the documented array (or a wrapped one).
+
+        An item that is not an object keeps its place as a
+        :class:`~tap_heymarket.records.NotAnObject`, which shaping refuses (skipped, counted).
+        """
         if isinstance(body, dict):
             for key in ("data", "results", self.name):
                 if isinstance(body.get(key), list):
-                    return t.cast("list[dict[str, t.Any]]", body[key])
-        msg = (
-            f"Heymarket answered {self.path} with a JSON {type(body).__name__}, not the "
-            f"documented array: {excerpt(str(body))}"
-        )
+                    body = body[key]
+                    break
+        if isinstance(body, list):
+            if all(type(item) is dict for item in body):
+                return body
+            return [
+                item
+                if isinstance(item, dict)
+                else NotAnObject(f"a page item that is a JSON {json_type(item)}, not an object")
+                for item in body
+            ]
+        keys = f" with keys {excerpt(', '.join(map(str, body)))}" if isinstance(body, dict) else ""
+        msg = f"Heymarket answered {self.path} with a JSON {json_type(body)}{keys}, not the documented array"
         raise HeymarketFatalError(msg)
 
     def guarded(self, produce: t.Callable[[], t.Iterable[dict[str, t.Any]]]) -> t.Iterator[dict[str, t.Any]]:

@@ -32,7 +32,7 @@ import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant
+from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
 
 if t.TYPE_CHECKING:
     import requests
@@ -44,7 +44,6 @@ ONE_S = dt.timedelta(seconds=1)
 #: Beyond any reading's overlap: a record this much newer than the cursor was echoed, not asked for.
 ECHO_TOLERANCE = ONE_S
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MAX = "9999-12-31T23:59:59.999999Z"
 
 
 class CursorIgnoredError(Exception):
@@ -60,11 +59,8 @@ def _truncate(instant: dt.datetime, unit: dt.timedelta) -> dt.datetime:
 
 
 def _shift(value: str, unit: dt.timedelta, delta: dt.timedelta) -> str:
-    """``value`` cut down to a whole ``unit``, then moved by ``delta`` (saturating at the ends)."""
-    try:
-        return format_instant(_truncate(parse_instant(value), unit) + delta)
-    except OverflowError:
-        return _MAX if delta > dt.timedelta(0) else "0001-01-01T00:00:00.000000Z"
+    """``value`` cut down to a whole ``unit``, then moved by ``delta`` (held within the calendar)."""
+    return format_instant(shifted(_truncate(parse_instant(value), unit), delta))
 
 
 def step_above(value: str, unit: dt.timedelta) -> str:

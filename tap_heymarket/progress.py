@@ -56,7 +56,7 @@ class ProgressReporter:
         self.stream.logger.info("%s (done)", self.describe(clock.monotonic()))
         if self.skipped:
             self.stream.logger.warning(
-                "%s: skipped %d bad record(s) (no id or unparseable cursor); see warnings above",
+                "%s: skipped %d bad record(s) that could not be shaped to the schema; see warnings above",
                 self.stream.name,
                 self.skipped,
             )

@@ -5,14 +5,21 @@ Each check fails with one line that names the setting, before any request is sen
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import ipaddress
+import json
+import os
+import socket
 import typing as t
 from urllib.parse import urlparse
 
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
-from tap_heymarket.timestamps import TimestampError, parse_instant
+from tap_heymarket.timestamps import TimestampError, format_instant, parse_instant
 
 DEFAULT_API_URL = "https://api.heymarket.com"
 
@@ -107,6 +114,9 @@ CONFIG_SCHEMA = th.PropertiesList(
 ).to_dict()
 CONFIG_SCHEMA["properties"].update(EMIT_ACTIVATE_VERSION_CONFIG["properties"])  # the SDK's own setting
 
+#: More than a century of lookback is a typo (and would overflow the calendar).
+MAX_LOOKBACK_DAYS = 36_500
+
 #: The tap's own settings (the SDK adds its built-in ones to the schema at run time).
 TAP_SETTINGS = tuple(CONFIG_SCHEMA["properties"])
 
@@ -135,32 +145,123 @@ def problems(config: t.Mapping[str, t.Any]) -> list[str]:
     url_problem = _api_url_problem(api_url)
     if url_problem:
         found.append(url_problem)
-    for name, minimum in (
-        ("request_timeout", 1),
-        ("max_requests_per_minute", 1),
-        ("max_concurrency", 1),
+    for name, minimum, maximum in (
+        ("request_timeout", 1, 86_400),  # beyond, sockets cannot represent the timeout
+        ("max_requests_per_minute", 1, None),
+        ("max_concurrency", 1, None),
+        ("messages_lookback_days", 0, MAX_LOOKBACK_DAYS),
+        ("progress_interval", 0, None),
     ):
         value = config.get(name)
         if value is not None and value < minimum:
             found.append(f"{name}: must be at least {minimum} (got {value})")
+        elif value is not None and maximum is not None and value > maximum:
+            found.append(f"{name}: must be at most {maximum} (got {value})")
     return found
+
+
+def warnings(config: t.Mapping[str, t.Any], known: t.Iterable[str], now: dt.datetime) -> list[str]:
+    """Settings that are allowed but probably not what the user meant, each as one line."""
+    found: list[str] = []
+    names = sorted(known)
+    for key in sorted(set(config) - set(names)):
+        close = difflib.get_close_matches(str(key), names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        found.append(f"config: {key!r} is not a tap-heymarket setting and is ignored{hint}")
+    start_date = config.get("start_date")
+    if start_date is not None:
+        try:
+            start = parse_instant(start_date)
+        except TimestampError:
+            start = None  # reported by problems()
+        if start is not None and start > now:
+            found.append(
+                f"start_date: {format_instant(start)} is in the future; a first run reads nothing "
+                "updated before it, so it emits nothing until then"
+            )
+    return found
+
+
+def from_environment(schema: dict[str, t.Any], prefix: str) -> dict[str, t.Any]:
+    """Settings from ``TAP_HEYMARKET_*`` variables, each mistake one line naming the variable.
+
+    ``inboxes`` accepts ``1,2,3`` as well as JSON (``[1, 2, 3]``); other settings are parsed
+    as the SDK parses them.
+    """
+    properties = {k: v for k, v in schema.get("properties", {}).items() if k != "inboxes"}
+    try:
+        found = parse_environment_config({**schema, "properties": properties}, prefix)
+    except (ValueError, TypeError):
+        for name, prop in properties.items():
+            try:
+                parse_environment_config({"properties": {name: prop}}, prefix)
+            except (ValueError, TypeError):
+                variable = _variable(prefix, name)
+                msg = f"{name}: {variable}={os.environ.get(variable)!r} is not a valid {_kind(prop)}"
+                raise ConfigValidationError(msg, errors=[msg]) from None
+        raise
+    variable = _variable(prefix, "inboxes")
+    if variable in os.environ:
+        found["inboxes"] = _inbox_list(variable, os.environ[variable])
+    return found
+
+
+def _variable(prefix: str, name: str) -> str:
+    return prefix + name.upper().replace("-", "_")
+
+
+def _kind(prop: dict[str, t.Any]) -> str:
+    kind = prop.get("type", "value")
+    return "/".join(k for k in ([kind] if isinstance(kind, str) else kind) if k != "null")
+
+
+def _inbox_list(variable: str, text: str) -> list[int]:
+    """``1,2,3``, ``1, 2``, ``5001`` or ``[1, 2, 3]`` as inbox IDs (empty: an empty list)."""
+    stripped = text.strip()
+    try:
+        items = json.loads(stripped) if stripped.startswith("[") else stripped.split(",") if stripped else []
+    except ValueError:
+        items = None
+    if isinstance(items, list) and all(_is_id(item) for item in items):
+        return [int(item) for item in items]
+    msg = f"inboxes: {variable}={text!r} is not a list of inbox IDs (write 1,2,3 or [1, 2, 3])"
+    raise ConfigValidationError(msg, errors=[msg])
+
+
+def _is_id(item: object) -> bool:
+    if isinstance(item, str):
+        item = item.strip()
+        return item.isascii() and item.isdigit()
+    return isinstance(item, int) and not isinstance(item, bool)
 
 
 def _api_url_problem(api_url: str) -> str | None:
     parsed = urlparse(api_url)
+    try:
+        parsed.port  # noqa: B018 (raises on a port out of range)
+    except ValueError:
+        return f"api_url: {api_url!r} has an invalid port"
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         return f"api_url: {api_url!r} is not an http(s) URL"
-    if parsed.scheme == "https":
+    if parsed.scheme == "https" or is_loopback(parsed.hostname):
         return None
-    host = parsed.hostname
-    if host == "localhost":
-        return None
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return None
-    except ValueError:
-        pass
     return (
         f"api_url: {api_url!r} is not HTTPS; credentials may only travel in clear text to a "
-        "loopback address (127.0.0.1, ::1, localhost)"
+        "loopback address (127.0.0.0/8, ::1, localhost)"
     )
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, any of 127.0.0.0/8 in any IPv4 spelling (``127.1``), ``::1`` or mapped."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # the resolver's own reading of short forms such as 127.1 or 2130706433
+            address = ipaddress.ip_address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback

@@ -10,19 +10,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import typing as t
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket.client import HeymarketStream
+from tap_heymarket.conform import Conformer
 from tap_heymarket.plan import Slice, Window, member_groups
-from tap_heymarket.records import (
-    as_boolean,
-    as_reference,
-    as_reference_list,
-    normalize_timestamps,
-)
+from tap_heymarket.records import BadRecordError, as_boolean, as_reference, as_reference_list
 from tap_heymarket.walk import NewestFirstStream
 
 
@@ -38,9 +36,35 @@ SCHEMAS_DIR = _schemas_dir()
 
 
 class _SchemaFromFile:
-    """Streams load ``schemas/<stream name>.json``."""
+    """Streams load ``schemas/<stream name>.json`` and conform records to it."""
 
     schema = StreamSchema(SchemaDirectory(SCHEMAS_DIR))
+
+    @cached_property
+    def conformer(self) -> Conformer:
+        """The stream's schema, compiled once (:mod:`tap_heymarket.conform`)."""
+        return Conformer(t.cast("t.Any", self).schema)
+
+
+class _ShapedOnEmit(_SchemaFromFile):
+    """Full-table streams: each record is shaped as the SDK emits it; a bad one is skipped."""
+
+    #: The conformer already hands over schema-valid records (one faithful step, not two).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The record conformed to the stream's schema (BadRecordError if it cannot be)."""
+        return self.conformer(record)
+
+    def post_process(self, row: dict[str, t.Any], context: t.Any = None) -> dict[str, t.Any] | None:
+        """The shaped record, or None (skipped, with a warning) when it cannot be shaped."""
+        try:
+            return self.shape_record(row)
+        except BadRecordError as exc:
+            t.cast("HeymarketStream", self).logger.warning(
+                "%s: skipping a record with %s", t.cast("HeymarketStream", self).name, exc
+            )
+            return None
 
 
 # -- incremental listings (newest first, early stop) --------------------------------------
@@ -85,16 +109,16 @@ class ConversationsStream(_SchemaFromFile, NewestFirstStream):
         return {"id": scope["user"], "filters": filters}
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """Object references, boolean ``read``, one timestamp spelling."""
-        for field in ("inbox", "assigned"):
-            if field in record:
-                record[field] = as_reference(record[field])
-        if "members" in record:
-            record["members"] = as_reference_list(record["members"])
-        if "read" in record:
-            record["read"] = as_boolean(record["read"])
-        normalize_timestamps(record, ("created", "snooze_till"))
-        return record
+        """Object references and boolean ``read`` (both documented spellings), then the schema."""
+        if type(record) is dict:
+            for field in ("inbox", "assigned"):
+                if field in record:
+                    record[field] = as_reference(record[field])
+            if "members" in record:
+                record["members"] = as_reference_list(record["members"])
+            if "read" in record:
+                record["read"] = as_boolean(record["read"])
+        return self.conformer(record)
 
 
 class ContactsStream(_SchemaFromFile, NewestFirstStream):
@@ -106,9 +130,8 @@ class ContactsStream(_SchemaFromFile, NewestFirstStream):
     count_path: str | None = "/v1/contacts/count"
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """One timestamp spelling."""
-        normalize_timestamps(record, ("created",))
-        return record
+        """The record conformed to the stream's schema (one timestamp spelling among others)."""
+        return self.conformer(record)
 
 
 class TagsStream(ContactsStream):
@@ -150,17 +173,16 @@ class MessagesStream(_SchemaFromFile, NewestFirstStream):
         return {"order": "created_at", "ascending": False, "limit": 30}
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """One timestamp spelling; the conversation reference as an object."""
-        normalize_timestamps(record, ("updated",))
-        if "conversation" in record:
+        """The conversation reference as an object, then the stream's schema."""
+        if type(record) is dict and "conversation" in record:
             record["conversation"] = as_reference(record["conversation"])
-        return record
+        return self.conformer(record)
 
 
 # -- small listings (full table) ------------------------------------------------------
 
 
-class InboxesStream(_SchemaFromFile, HeymarketStream):
+class InboxesStream(_ShapedOnEmit, HeymarketStream):
     """Inboxes, in one call; the same call tells the tap which inboxes and members exist."""
 
     name = "inboxes"
@@ -179,7 +201,7 @@ class InboxesStream(_SchemaFromFile, HeymarketStream):
         self.close_full_table_version()
 
 
-class TeamMembersStream(_SchemaFromFile, HeymarketStream):
+class TeamMembersStream(_ShapedOnEmit, HeymarketStream):
     """Team members from ``GET /v1/team``, each with its team's ID."""
 
     name = "team_members"
@@ -204,7 +226,7 @@ class TeamMembersStream(_SchemaFromFile, HeymarketStream):
         self.close_full_table_version()
 
 
-class SurveysStream(_SchemaFromFile, HeymarketStream):
+class SurveysStream(_ShapedOnEmit, HeymarketStream):
     """Surveys, paged by number (``{"limit": 30, "page": n}`` from 1) until a short page."""
 
     name = "surveys"
@@ -225,9 +247,7 @@ class SurveysStream(_SchemaFromFile, HeymarketStream):
             page = 1
             while True:
                 records = self.records_in(self.fetch_interruptibly(context, page))
-                for record in records:
-                    normalize_timestamps(record, ("created", "updated"))
-                    yield record
+                yield from records
                 if len(records) < self.page_size:
                     return
                 page += 1

@@ -16,6 +16,7 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.helpers._classproperty import classproperty
 
 from tap_heymarket import clock, interrupt, settings, streams
 from tap_heymarket.auth import HeymarketAuth
@@ -51,6 +52,8 @@ class TapHeymarket(Tap):
             found = settings.problems(self.config)
             if found:
                 raise ConfigValidationError(found[0], errors=found)
+            for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
+                self.logger.warning("%s", line)
         self.auth = HeymarketAuth(self.config)
         redact_secrets(self.auth.secrets())
         self.limiter = RequestRateLimiter(float(self.config.get("max_requests_per_minute", 500)))
@@ -58,6 +61,13 @@ class TapHeymarket(Tap):
         self.run_started = clock.now()
         self._directory_lock = threading.Lock()
         self._inbox_directory: list[dict[str, t.Any]] | None = None
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (the SDK's classproperty)
+        """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`)."""
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return settings.from_environment(schema, cls._env_var_prefix)
 
     def discover_streams(self) -> list[Stream]:
         """Every stream the account offers."""
@@ -78,20 +88,25 @@ class TapHeymarket(Tap):
         configured = self.config.get("inboxes")
         if configured:
             return [int(i) for i in configured]
-        return [int(inbox["id"]) for inbox in self.inbox_directory() if _is_id(inbox.get("id"))]
+        listed = (_as_id(inbox.get("id")) for inbox in self.inbox_directory())
+        return [inbox_id for inbox_id in listed if inbox_id is not None]
 
     def members_of(self) -> dict[int, list[int]]:
-        """Each listed inbox's member IDs (``members`` as IDs or ``{"id": …}`` objects)."""
+        """Each listed inbox's member IDs (``members`` as IDs or ``{"id": …}`` objects).
+
+        Members without a usable ID (an object without ``id``, a name) are passed over.
+        """
         if self.config.get("user_id") is not None:
             return {}
         out: dict[int, list[int]] = {}
         for inbox in self.inbox_directory():
-            if not _is_id(inbox.get("id")):
+            inbox_id = _as_id(inbox.get("id"))
+            if inbox_id is None:
                 continue
             listed = inbox.get("members")
             members: list[t.Any] = listed if isinstance(listed, list) else []
-            ids = [m.get("id") if isinstance(m, dict) else m for m in members]
-            out[int(inbox["id"])] = sorted({int(t.cast("int", m)) for m in ids if _is_id(m)})
+            ids = (_as_id(m.get("id") if isinstance(m, dict) else m) for m in members)
+            out[inbox_id] = sorted({m for m in ids if m is not None})
         return out
 
     def readable_inbox_ids(self) -> list[int]:
@@ -154,11 +169,13 @@ class TapHeymarket(Tap):
             sys.exit(1)
 
 
-def _is_id(value: object) -> bool:
-    """An integer ID (or its decimal string), not a boolean."""
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+def _as_id(value: object) -> int | None:
+    """An integer ID (or ASCII digit string) from the directory, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 if __name__ == "__main__":

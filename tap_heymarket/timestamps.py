@@ -3,19 +3,28 @@
 The API writes instants as ``Z`` or ``+00:00``, with or without fractions. Bookmarks are
 compared as strings in STATE and by targets, so every ``updated`` is rewritten to a single
 fixed-width RFC 3339 UTC form before it is compared, stored or sent back as a cursor.
+
+Fixed width matters: ``strftime("%Y")`` writes year 1 as ``1``, which is not RFC 3339 and
+sorts after ``2024`` as a string, so the year is always written with four digits. An
+instant whose UTC form falls outside years 1 to 9999 (``0001-01-01T00:00:00+05:30``) has
+no such spelling and is refused as :class:`TimestampError`, never an ``OverflowError``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 
 UTC = dt.timezone.utc
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
+EARLIEST = dt.datetime.min.replace(tzinfo=UTC)
+LATEST = dt.datetime.max.replace(tzinfo=UTC)
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
 class TimestampError(ValueError):
-    """A value that is not an RFC 3339 / ISO 8601 instant."""
+    """A value that is not an RFC 3339 / ISO 8601 instant the tap can spell."""
 
 
 def parse_instant(value: object) -> dt.datetime:
@@ -32,31 +41,84 @@ def parse_instant(value: object) -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError as exc:
-            msg = f"not an RFC 3339 timestamp: {value!r}"
+            msg = f"not an RFC 3339 timestamp: {_short(value)}"
             raise TimestampError(msg) from exc
     else:
-        msg = f"not an RFC 3339 timestamp: {value!r}"
+        msg = f"not an RFC 3339 timestamp: {_short(value)}"
         raise TimestampError(msg)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        msg = f"{_short(value)} falls outside years 1-9999 in UTC"
+        raise TimestampError(msg) from exc
 
 
 def format_instant(value: dt.datetime) -> str:
-    """Format an aware datetime in the tap's one RFC 3339 UTC spelling."""
-    return value.astimezone(UTC).strftime(_FORMAT)
+    """Format an aware datetime in the tap's one RFC 3339 UTC spelling (4-digit year)."""
+    try:
+        v = value.astimezone(UTC)
+    except OverflowError as exc:
+        msg = f"{value.isoformat()} falls outside years 1-9999 in UTC"
+        raise TimestampError(msg) from exc
+    return v.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"  # always 4-digit years
 
 
 def normalize_instant(value: object) -> str:
-    """Rewrite any accepted spelling of an instant into the tap's one spelling.
+    """Rewrite any accepted spelling of an instant into the tap's one spelling."""
+    if isinstance(value, str):
+        return _normalize_text(value)
+    return format_instant(parse_instant(value))
 
-    Already-normalised strings (the common case on a hot path) are returned untouched.
-    """
-    if isinstance(value, str) and len(value) == 27 and value[-1] == "Z" and value[19] == ".":
+
+@functools.lru_cache(maxsize=8192)
+def _normalize_text(value: str) -> str:
+    """Cached: one value is normalised several times (shaping, cursor, bookmark)."""
+    if len(value) == 27 and _CANONICAL.fullmatch(value):
+        try:
+            dt.datetime.fromisoformat(value[:-1])  # the digits must also name a real instant
+        except ValueError as exc:
+            msg = f"not an RFC 3339 timestamp: {_short(value)}"
+            raise TimestampError(msg) from exc
         return value
     return format_instant(parse_instant(value))
+
+
+def shifted(value: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``value + delta``, held within years 1-9999 instead of raising ``OverflowError``.
+
+    Cursors step one microsecond past a record and lookbacks step days below a bookmark;
+    at the ends of the calendar there is nothing beyond, so the step stops at the end.
+    """
+    try:
+        return value + delta
+    except OverflowError:
+        return LATEST if delta > dt.timedelta(0) else EARLIEST
+
+
+def just_after(value: str) -> str:
+    """The spelling of one microsecond after ``value`` (itself at the end of the calendar)."""
+    return format_instant(shifted(parse_instant(value), ONE_MICROSECOND))
 
 
 def utc_now() -> dt.datetime:
     """The current instant, aware, in UTC."""
     return dt.datetime.now(UTC)
+
+
+def _short(value: object) -> str:
+    """A bounded description of a value (``repr`` of a deeply nested one would recurse).
+
+    Short strings and integers are quoted; anything else is named by its type.
+    """
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return f"a {type(value).__name__}"
+
+
+describe_value = _short

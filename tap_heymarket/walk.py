@@ -36,7 +36,7 @@ from tap_heymarket.pagination import (
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant
+from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
 from tap_heymarket.window_reader import Page, WindowReader, count_of
 from tap_heymarket.windows import Splitter
 
@@ -192,7 +192,7 @@ class NewestFirstStream(WindowReader):
         floor = _normalized_or_none(self.get_starting_replication_key_value(None))
         lookback = self.lookback_window()
         if floor is not None and lookback:
-            floor = max(format_instant(parse_instant(floor) - lookback), start_date or "")
+            floor = max(format_instant(shifted(parse_instant(floor), -lookback)), start_date or "")
         covered = slice_set(state["covered"]) if "covered" in state else set(slices_now)
         resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
         resumed = slice_set(resume.get("slices")) & set(slices_now)

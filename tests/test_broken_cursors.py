@@ -53,7 +53,7 @@ def test_a_page_whose_cursor_values_cannot_be_read_is_an_error_not_a_silent_end(
     assert_fails_cleanly(done)
     line = next(line for line in error_lines(done) if "cannot walk" in line)
     assert "none of the 30 records on the page has a readable 'updated'" in line
-    assert "skipping a record with unparseable 'updated'" in done.stderr
+    assert "skipping a record with 'updated': a JSON integer where the schema wants string" in done.stderr
 
 
 def test_a_server_that_echoes_newer_records_on_every_page_still_yields_each_record_once(

@@ -94,12 +94,26 @@ def _assert_date_times_normalised(record: dict, schema: dict) -> None:
             _assert_date_times_normalised(value, prop)
 
 
+def record_validator(schema: dict) -> jsonschema.Draft7Validator:
+    """A validator that checks ``format: date-time`` for real (needs rfc3339-validator)."""
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker(["date-time"]))
+
+
+def test_the_record_validator_refuses_what_is_not_an_rfc3339_date_time() -> None:
+    schema = {"type": "object", "properties": {"updated": {"type": "string", "format": "date-time"}}}
+    validator = record_validator(schema)
+    assert validator.is_valid({"updated": "2024-01-01T10:00:00.000000Z"})
+    assert validator.is_valid({"updated": "0001-01-01T00:00:00.000000Z"})
+    for wrong in ("not a date", "1-01-01T00:00:00.000000Z", "2024-01-01", "2024-13-01T00:00:00Z"):
+        assert not validator.is_valid({"updated": wrong}), wrong
+
+
 def test_every_record_of_every_stream_validates_against_its_emitted_schema(start_sandbox) -> None:
     api = account()
     result = run_sync(config_for(start_sandbox(api).url), streams=ALL_STREAMS)
     for stream in ALL_STREAMS:
         schema = result.schema(stream)
-        validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+        validator = record_validator(schema)
         records = result.records(stream)
         assert records, stream
         for record in records:

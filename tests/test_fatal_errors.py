@@ -92,6 +92,12 @@ def test_other_client_errors_quote_status_endpoint_and_body(start_sandbox, tmp_p
         ({"start_date": "last tuesday"}, "start_date"),
         ({"api_url": "http://example.com"}, "api_url"),
         ({"max_concurrency": 0}, "max_concurrency"),
+        ({"messages_lookback_days": -1}, "messages_lookback_days: must be at least 0"),
+        ({"request_timeout": 10**12}, "request_timeout: must be at most 86400"),
+        ({"messages_lookback_days": 10**12}, "messages_lookback_days: must be at most"),
+        ({"start_date": "0001-01-01T00:00:00+05:30"}, "start_date"),
+        ({"api_url": "http://128.0.0.1:8765"}, "api_url"),
+        ({"api_url": "http://127.0.0.1:99999"}, "api_url"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_setting_before_any_request(
@@ -110,8 +116,68 @@ def test_bad_config_is_one_line_naming_the_setting_before_any_request(
     assert api.requests == []
 
 
-def test_a_loopback_http_api_url_is_allowed(start_sandbox, tmp_path) -> None:
+@pytest.mark.parametrize("host", ["localhost", "127.1", "127.0.0.1"])
+def test_a_loopback_http_api_url_is_allowed(start_sandbox, tmp_path, host: str) -> None:
     api = account()
-    url = start_sandbox(api).url.replace("127.0.0.1", "localhost")
+    url = start_sandbox(api).url.replace("127.0.0.1", host)
     done = run_cli(tmp_path, config_for(url, inboxes=[5001], closed=True))
     assert done.returncode == 0, done.stderr[-2000:]
+    assert api.request_count("/v1/conversations") > 0
+
+
+def _warnings(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if "| WARNING" in line]
+
+
+def test_an_unknown_setting_warns_naming_the_closest_known_one(start_sandbox, tmp_path) -> None:
+    api = account()
+    done = run_cli(tmp_path, config_for(start_sandbox(api).url, inbox=[5001], closed=True))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any(
+        "config: 'inbox' is not a tap-heymarket setting and is ignored; did you mean 'inboxes'?" in line
+        for line in _warnings(done)
+    )
+
+
+def test_a_start_date_in_the_future_warns_that_nothing_will_be_read(start_sandbox, tmp_path) -> None:
+    api = account()
+    config = config_for(start_sandbox(api).url, start_date="2999-01-01T00:00:00+01:00", inboxes=[5001])
+    done = run_cli(tmp_path, config)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any("start_date: 2998-12-31T23:00:00.000000Z is in the future" in line for line in _warnings(done))
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'[{"id": 1, "name": "\xff\xfe"}]', "Heymarket sent a body that is not valid UTF-8 (byte 20)"),
+        (b"<html><body>Gateway says hi</body></html>", "Heymarket sent a body that is not valid JSON"),
+        (b'[{"id": 1}] and more', "Heymarket sent a body that is not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_utf8_json_fails_at_once_in_one_line(
+    start_sandbox, tmp_path, body: bytes, problem: str
+) -> None:
+    api = account()
+    api.faults = [Fault("status", status=200, body=body, path="/v1/conversations", times=10)]
+    done = run_cli(tmp_path, config_for(start_sandbox(api).url, max_concurrency=1))
+    errors = assert_fails_cleanly(done)
+    assert f"{problem}: HTTP 200 OK on POST /v1/conversations (X-Request-Id sbx-" in errors
+    assert sum(problem in line for line in done.stderr.splitlines()) == 1
+    assert api.request_count("/v1/conversations") == 1  # the same bytes would come back: not retried
+
+
+def test_inbox_members_without_a_usable_id_are_passed_over(start_sandbox, tmp_path) -> None:
+    api = account()
+    inbox = next(i for i in api.data.inboxes if i["id"] == 5001)
+    inbox["members"] = [{"name": "a bot"}, "not-an-id", True, *inbox["members"]]
+    done = run_cli(tmp_path, config_for(start_sandbox(api).url, inboxes=[5001], closed=True))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+
+
+def test_an_inbox_with_no_usable_member_is_one_line_naming_user_id(start_sandbox, tmp_path) -> None:
+    api = account()
+    next(i for i in api.data.inboxes if i["id"] == 5001)["members"] = [{"name": "a bot"}, {"id": None}]
+    errors = assert_fails_cleanly(run_cli(tmp_path, config_for(start_sandbox(api).url, inboxes=[5001])))
+    assert "Inboxes [5001] list no members to read them as: set user_id" in errors

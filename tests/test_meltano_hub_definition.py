@@ -57,7 +57,9 @@ def test_the_check_fails_and_names_the_file_when_the_definition_was_edited_by_ha
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edited = tmp_path / "tap-heymarket.yml"
-    edited.write_text(HUB.DEFINITION.read_text(encoding="utf-8").replace("kind: date_iso8601", "kind: string"))
+    edited.write_text(
+        HUB.DEFINITION.read_text(encoding="utf-8").replace("kind: date_iso8601", "kind: string")
+    )
     monkeypatch.setattr(HUB, "DEFINITION", edited)
     assert HUB.main(["--check"]) == 1
     assert "tap-heymarket.yml out of step" in capsys.readouterr().out

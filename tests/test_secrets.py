@@ -9,6 +9,8 @@ import sys
 import typing as t
 from pathlib import Path
 
+import pytest
+
 from tap_heymarket import auth, clock
 from tap_heymarket.errors import CredentialsRejectedError
 from tap_heymarket.sandbox.server import Fault
@@ -97,9 +99,7 @@ def test_no_key_secret_or_token_appears_in_any_output_at_debug(start_sandbox, tm
     assert api.faults == []  # the retries really happened
 
 
-def test_a_body_that_is_not_json_is_retried_then_reported_with_status_and_excerpt(
-    start_sandbox, monkeypatch
-) -> None:
+def test_a_body_that_is_not_json_fails_at_once_with_status_and_excerpt(start_sandbox, monkeypatch) -> None:
     import backoff._sync
 
     monkeypatch.setattr(backoff._sync.time, "sleep", lambda seconds: None)
@@ -112,4 +112,60 @@ def test_a_body_that_is_not_json_is_retried_then_reported_with_status_and_excerp
     )
     assert "X-Request-Id sbx-" in message and "Gateway says hi" in message
     assert "\n" not in message and "<html>" not in message
-    assert api.request_count("/v1/conversations") == 8
+    assert api.request_count("/v1/conversations") == 1  # the same bytes would come back: not retried
+
+
+def _run_with_log_config(tmp_path: Path, config: dict[str, t.Any], name: str) -> tuple[str, str]:
+    """A CLI run whose SINGER_SDK_LOG_CONFIG writes the tap's own logger to a file at DEBUG."""
+    log_file = tmp_path / f"{name}.log"
+    log_config = tmp_path / f"{name}-logging.yml"
+    log_config.write_text(
+        json.dumps(  # JSON is YAML
+            {
+                "version": 1,
+                "disable_existing_loggers": False,
+                "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+                "handlers": {
+                    "file": {
+                        "class": "logging.FileHandler",
+                        "filename": str(log_file),
+                        "formatter": "plain",
+                        "level": "DEBUG",
+                    }
+                },
+                "loggers": {"tap-heymarket": {"level": "DEBUG", "handlers": ["file"], "propagate": True}},
+            }
+        )
+    )
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run(
+        [TAP, "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SINGER_SDK_LOG_CONFIG": str(log_config)},
+    )
+    return log_file.read_text(), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("credentials", ["key", "jwt"])
+def test_secrets_echoed_by_the_server_are_masked_in_a_users_own_log_handler(
+    start_sandbox, tmp_path, credentials: str
+) -> None:
+    api = account()
+    api.faults = [
+        Fault("echo", status=500, path="/v1/conversations", times=2),  # retried: warnings quote it
+        Fault("echo", status=400, path="/v1/conversations"),  # fatal: the error quotes it
+    ]
+    url = start_sandbox(api).url
+    config = config_for(url, inboxes=[5001]) if credentials == "key" else _pair_config(url, inboxes=[5001])
+    log_text, console = _run_with_log_config(tmp_path, config, credentials)
+    assert api.faults == []  # every echo was served
+    assert "DEBUG tap-heymarket" in log_text  # the user's handler really logged at DEBUG
+    assert "you_sent" in log_text and "Bearer ********" in log_text  # the echo reached it, masked
+    assert "HTTP 400 Bad Request on POST /v1/conversations" in log_text  # the one-line error too
+    secrets = {"api key": "sandbox-key", "secret key": "sandbox-secret"}
+    assert _leaks(log_text, secrets) == []
+    assert _leaks(console, secrets) == []

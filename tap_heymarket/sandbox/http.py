@@ -12,7 +12,7 @@ import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tap_heymarket.sandbox import control
-from tap_heymarket.sandbox.server import LoggedRequest, SandboxAPI
+from tap_heymarket.sandbox.server import Fault, LoggedRequest, SandboxAPI
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -79,10 +79,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 400, b'{"error":"bad_data"}'
         elif fault is not None and fault.kind == "status":
             status, payload, headers, ctype = fault.status, fault.body, fault.headers, fault.content_type
-        elif fault is not None and fault.kind == "garbage":
-            status, payload, ctype = 200, b"<html><body>Gateway says hi</body></html>", "text/html"
+        elif fault is not None and fault.kind in ("garbage", "echo"):
+            status, payload, ctype = _canned(fault, auth)
         else:
             status, payload = api.answer(self.command, path, body)
+            payload = _hostile(fault, payload) if status == 200 else payload
         api.requests.append(LoggedRequest(self.command, path, body or {}, status, auth))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -91,6 +92,16 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
+        self._write_body(fault, payload)
+
+    def _write_body(self, fault: Fault | None, payload: bytes) -> None:
+        """The body as sent, or as a ``drip`` or ``truncate`` fault delivers it."""
+        if fault is not None and fault.kind == "drip":
+            for byte in payload:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(fault.delay)
+            return
         if fault is not None and fault.kind == "truncate":
             self.wfile.write(payload[: len(payload) // 2])
             self.wfile.flush()
@@ -105,6 +116,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _canned(fault: Fault, auth: str) -> tuple[int, bytes, str]:
+    """Status, body and content type of a ``garbage`` or ``echo`` fault."""
+    if fault.kind == "echo":
+        return fault.status, json.dumps({"error": "denied", "you_sent": auth}).encode(), "application/json"
+    return 200, b"<html><body>Gateway says hi</body></html>", "text/html"
+
+
+def _hostile(fault: Fault | None, payload: bytes) -> bytes:
+    """The real answer as a ``splice`` or ``bom`` fault reshapes it (else unchanged)."""
+    if fault is None:
+        return payload
+    if fault.kind == "bom":
+        return b"\xef\xbb\xbf" + payload
+    if fault.kind == "splice" and payload.startswith(b"["):
+        rest = payload[1:]
+        return b"[" + fault.body + (b"," + rest if rest.strip() != b"]" else b"]")
+    return payload
 
 
 class _Server(ThreadingHTTPServer):

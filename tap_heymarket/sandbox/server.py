@@ -33,6 +33,10 @@ class Fault:
     ``kind``: ``status`` (answer ``status`` with ``body``/``headers``), ``drop`` (close the
     connection unanswered), ``truncate`` (cut the body short), ``slow`` (wait ``delay``
     seconds, then answer normally), ``garbage`` (200 with a body that is not JSON).
+    Hostile but well-formed answers: ``splice`` (the real answer with the raw JSON items in
+    ``body`` inserted at the front of its array), ``bom`` (the real answer after a UTF-8 byte
+    order mark), ``drip`` (the real answer, one byte every ``delay`` seconds), ``echo``
+    (answer ``status`` with a body quoting the request's ``Authorization`` header).
     """
 
     kind: str
