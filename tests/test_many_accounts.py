@@ -182,6 +182,10 @@ def _check_landed(path: Path, account: Account, api: SandboxAPI, other: SandboxA
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as db:
+        tables = db.sql(
+            f"select table_name from information_schema.tables where table_schema = '{account.schema}'"
+        ).fetchall()
+        assert {row[0] for row in tables} == set(STREAMS)  # the parent's selection reached this account
         for stream in STREAMS:
             expected = _ids(api, stream)
             table = f"{account.schema}.{stream}"
