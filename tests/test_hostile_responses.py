@@ -26,9 +26,7 @@ DEEP = b"[" * 1200 + b"]" * 1200
 
 def _good_ids(api) -> list[int]:
     return sorted(
-        c["id"]
-        for c in api.conversations.records.values()
-        if c["_inbox"] == 5001 and c["status"] == "open"
+        c["id"] for c in api.conversations.records.values() if c["_inbox"] == 5001 and c["status"] == "open"
     )
 
 
