@@ -128,6 +128,10 @@ def _project(directory: Path) -> Path:
     }
     directory.mkdir()
     (directory / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+    locks = directory / "plugins" / "extractors"  # the tap's definition is the repository's lock file
+    locks.mkdir(parents=True)
+    for lock in (ROOT / "plugins" / "extractors").glob("*.lock"):
+        (locks / lock.name).write_bytes(lock.read_bytes())
     system = directory / ".meltano"
     system.mkdir()
     for kind in ("extractors", "loaders"):
