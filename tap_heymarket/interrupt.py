@@ -6,14 +6,22 @@ extraction as a success. Here the handler only notes the signal; the main thread
 alone writes messages and state, raises :class:`SyncInterrupted` at its next safe point
 (between records, or within :data:`~tap_heymarket.concurrency.POLL_SECONDS` while it waits
 for a page), the walk writes the state it has (never ahead of its records), and the process
-exits with 128 + the signal number (143 for SIGTERM, 130 for SIGINT).
+exits with 128 + the signal number (143 for SIGTERM, 130 for SIGINT). Should the main thread
+be stuck (writing to a pipe nobody reads any more), a watchdog ends the process with the
+same code after :data:`GRACE_SECONDS`.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import typing as t
+
+#: If the main thread cannot reach a safe point this long after a signal (blocked writing to
+#: a reader that stopped reading, as ``meltano config test`` does), exit anyway: every STATE
+#: already written is consistent, and nothing more can be written through a blocked pipe.
+GRACE_SECONDS = 3.0
 
 _requested = threading.Event()
 _signal_number: list[int] = []
@@ -36,6 +44,9 @@ def _note(signum: int, _frame: t.Any) -> None:
     if not _requested.is_set():
         _signal_number[:] = [signum]
         _requested.set()
+        watchdog = threading.Timer(GRACE_SECONDS, os._exit, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
 
 
 def install() -> None:

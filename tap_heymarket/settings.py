@@ -71,6 +71,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Ignore records updated before this instant (RFC 3339) on the first run.",
     ),
     th.Property(
+        "end_date",
+        th.DateTimeType,
+        description="Backfill window: read only records before this instant (RFC 3339), from "
+        "start_date (or the beginning) regardless of saved bookmarks. The bookmark never moves "
+        "past it, nor back. Unset: read up to now, from the bookmark.",
+    ),
+    th.Property(
         "api_url",
         th.StringType,
         default=DEFAULT_API_URL,
@@ -135,12 +142,16 @@ def problems(config: t.Mapping[str, t.Any]) -> list[str]:
     inboxes = config.get("inboxes")
     if inboxes is not None and len(inboxes) == 0:
         found.append("inboxes: the list is empty; remove the setting to read every inbox")
-    start_date = config.get("start_date")
-    if start_date is not None:
-        try:
-            parse_instant(start_date)
-        except TimestampError:
-            found.append(f"start_date: {start_date!r} is not an RFC 3339 date-time")
+    instants = {}
+    for name in ("start_date", "end_date"):
+        value = config.get(name)
+        if value is not None:
+            try:
+                instants[name] = parse_instant(value)
+            except TimestampError:
+                found.append(f"{name}: {value!r} is not an RFC 3339 date-time")
+    if len(instants) == 2 and instants["end_date"] <= instants["start_date"]:
+        found.append("end_date: must be after start_date (the window is [start_date, end_date))")
     api_url = str(config.get("api_url") or DEFAULT_API_URL)
     url_problem = _api_url_problem(api_url)
     if url_problem:

@@ -114,6 +114,33 @@ class NewestFirstStream(WindowReader):
         return self.cursor_record_field or str(self.replication_key)
 
     @property
+    def end_date(self) -> str | None:
+        """The end of a backfill window (``end_date``), or None (up to now)."""
+        return None if self.full_table else _normalized_or_none(self.config.get("end_date"))
+
+    def get_replication_key_signpost(self, context: t.Any = None) -> t.Any:
+        """The most the bookmark may become: the run's start, in the tap's one spelling.
+
+        In a backfill window (``end_date``) never past its end, and never back: a bookmark
+        already later stays, and so does one below a window that leaves a gap above it.
+        """
+        signpost = super().get_replication_key_signpost(context)
+        if signpost is None:
+            return None
+        cap = format_instant(signpost)
+        end = self.end_date
+        if end is None:
+            return cap
+        cap = min(cap, end)
+        held = _normalized_or_none(self.stream_state.get("replication_key_value"))
+        if held is None:
+            return cap
+        start = _normalized_or_none(self.config.get("start_date"))
+        if start is not None and start > held:
+            return held  # the window does not reach down to the bookmark: it stays
+        return max(held, cap)
+
+    @property
     def full_table(self) -> bool:
         """Read FULL_TABLE (forced in the catalog): no bookmark is read or resumed."""
         return self.replication_method == FULL_TABLE
@@ -141,6 +168,9 @@ class NewestFirstStream(WindowReader):
         pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
         for key, window in tracked.items():
             pool.submit(functools.partial(self._read_window, key, window))
+        held = _normalized_or_none(state.get("replication_key_value"))
+        if self.end_date is not None and held is not None:
+            self._hold_bookmark(state, held)
         if not self.full_table:
             self._write_resume(state, top, slices_now, tracked)
         try:
@@ -165,9 +195,21 @@ class NewestFirstStream(WindowReader):
             raise HeymarketFatalError(msg)
         if not self.full_table:
             state.pop("resume", None)
-            if slices_now != [()]:
+            if slices_now != [()] and (self.end_date is None or held is None):
                 state["covered"] = slice_list(set(slices_now) - denied)
         progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
+
+    def _hold_bookmark(self, state: dict[str, t.Any], held: str) -> None:
+        """Start the SDK's tracking of the newest value at the bookmark a backfill window keeps.
+
+        The SDK makes the newest value a run emitted the bookmark; a window of the past emits
+        only older ones, which would move the bookmark back and make the next run re-read up
+        to now. Starting its ``progress_markers`` (the SDK's documented interim state) at the
+        bookmark keeps it (tests/test_backfill_window.py fails if the SDK stops reading it).
+        """
+        markers = state.setdefault("progress_markers", {"Note": "Progress is not resumable if interrupted."})
+        markers.setdefault("replication_key", self.replication_key)
+        markers.setdefault("replication_key_value", held)
 
     def _account(
         self, page: Page, tracked: dict[str, Window], pool: Interleaver[Page], denied: set[Slice]
@@ -197,6 +239,7 @@ class NewestFirstStream(WindowReader):
         resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
         resumed = slice_set(resume.get("slices")) & set(slices_now)
         top = _normalized_or_none(resume.get("top"))
+        end_date = self.end_date
         floors: dict[str | None, list[Slice]] = {}
         chosen: str | None
         for piece in slices_now:
@@ -204,11 +247,13 @@ class NewestFirstStream(WindowReader):
                 if top is None:
                     continue  # nothing was emitted: its unfinished windows start at the top
                 chosen = top
+            elif end_date is not None:
+                chosen = start_date  # a backfill window reads [start_date, end_date) whatever the bookmark
             else:
                 chosen = floor if piece in covered else start_date
             floors.setdefault(chosen, []).append(piece)
         windows = [
-            Window(scope, floor=f, long=f is None or f == start_date)
+            Window(scope, upper=end_date, floor=f, long=f is None or f == start_date)
             for f, group in floors.items()
             for scope in self.scopes(group)
         ]

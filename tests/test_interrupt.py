@@ -74,3 +74,29 @@ def test_a_signal_stops_the_run_in_seconds_and_its_last_state_loses_nothing(
     api.faults.clear()
     second = run_sync(config_for(url), state=last_state)
     assert first_ids | set(second.ids()) == set(api.conversations.records)
+
+
+def test_a_signal_ends_the_run_even_while_it_is_blocked_writing_to_a_reader_that_stopped(
+    start_sandbox, tmp_path
+) -> None:
+    """As ``meltano config test`` does: read the first RECORD, stop reading, send SIGTERM."""
+    api = account()
+    url = start_sandbox(api).url
+    config = config_for(url)
+    paths = {name: tmp_path / f"{name}.json" for name in ("config", "catalog")}
+    paths["config"].write_text(json.dumps(config))
+    paths["catalog"].write_text(json.dumps(catalog_selecting(config, ["conversations"])))
+    process = subprocess.Popen(
+        [TAP, "--config", str(paths["config"]), "--catalog", str(paths["catalog"])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    while b'"type":"RECORD"' not in process.stdout.readline():
+        pass
+    time.sleep(1)  # the tap fills the pipe and blocks writing
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 143
+    assert time.monotonic() - sent < 6
+    process.stdout.close()
