@@ -18,6 +18,17 @@ from tap_heymarket.sandbox.readings import Reading
 from tap_heymarket.timestamps import format_instant
 
 PAGE = 30
+#: Every stream the tap offers, in discovery order.
+ALL_STREAMS = (
+    "conversations",
+    "inboxes",
+    "team_members",
+    "contacts",
+    "messages",
+    "tags",
+    "templates",
+    "surveys",
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,20 +11,10 @@ from pathlib import Path
 import jsonschema
 
 from tap_heymarket.tap import TapHeymarket
-from tests.cases import account
+from tests.cases import ALL_STREAMS, account
 from tests.harness import config_for, run_sync
 
 TAP = str(Path(sys.executable).with_name("tap-heymarket"))
-ALL_STREAMS = [
-    "conversations",
-    "inboxes",
-    "team_members",
-    "contacts",
-    "messages",
-    "tags",
-    "templates",
-    "surveys",
-]
 
 
 def _catalog() -> dict:

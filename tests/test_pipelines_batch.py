@@ -16,22 +16,12 @@ import pytest
 
 from tap_heymarket.sandbox import SandboxAPI, generate
 from tests import warehouse
+from tests.cases import ALL_STREAMS
 from tests.warehouse import meltano_run, postgres_env, postgres_query, select_env
 
 postgres, scratch = warehouse.postgres, warehouse.scratch  # the fixtures
 
 pytestmark = pytest.mark.warehouse
-
-ALL_STREAMS = (
-    "conversations",
-    "inboxes",
-    "team_members",
-    "contacts",
-    "messages",
-    "tags",
-    "templates",
-    "surveys",
-)
 
 
 def _source_ids(api: SandboxAPI, stream: str) -> set[int]:

@@ -20,22 +20,13 @@ import pytest
 
 from tap_heymarket.sandbox import SandboxAPI, generate
 from tests import warehouse
+from tests.cases import ALL_STREAMS
 from tests.warehouse import meltano_run, postgres_env, postgres_query, select_env
 
 postgres, scratch = warehouse.postgres, warehouse.scratch  # the fixtures
 
 pytestmark = pytest.mark.warehouse
 
-ALL_STREAMS = (
-    "conversations",
-    "inboxes",
-    "team_members",
-    "contacts",
-    "messages",
-    "tags",
-    "templates",
-    "surveys",
-)
 RECIPE = {
     "TAP_HEYMARKET_EMIT_ACTIVATE_VERSION_MESSAGES": "true",
     "TAP_HEYMARKET__METADATA": json.dumps(

@@ -20,19 +20,10 @@ from urllib.parse import urlparse
 import pytest
 
 from tap_heymarket.sandbox import SandboxAPI, generate
+from tests.cases import ALL_STREAMS
 from tests.harness import catalog_selecting, config_for, run_sync
 
 TAP = str(Path(sys.executable).with_name("tap-heymarket"))
-ALL_STREAMS = (
-    "conversations",
-    "inboxes",
-    "team_members",
-    "contacts",
-    "messages",
-    "tags",
-    "templates",
-    "surveys",
-)
 
 
 def _account() -> SandboxAPI:
