@@ -64,7 +64,12 @@ class TapHeymarket(Tap):
 
     @classproperty
     def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (the SDK's classproperty)
-        """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`)."""
+        """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`).
+
+        A private SDK hook, overridden because there is no public one: the SDK reads an array
+        setting from the environment only as JSON and answers ``1,2,3`` with a traceback.
+        tests/test_config_from_environment.py fails if the SDK stops reading settings here.
+        """
         schema = cls.config_jsonschema
         cls.append_builtin_config(schema)
         return settings.from_environment(schema, cls._env_var_prefix)
