@@ -15,8 +15,6 @@ from functools import cached_property
 
 import requests
 from singer_sdk import RESTStream, metrics
-from singer_sdk import singerlib as singer
-from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.streams.rest import PageContext
 
 from tap_heymarket import bodies, clock, interrupt
@@ -33,6 +31,7 @@ from tap_heymarket.errors import (
     request_id,
     retry_after_seconds,
 )
+from tap_heymarket.output_modes import OutputModes
 from tap_heymarket.records import NotAnObject
 from tap_heymarket.session import HeymarketSession
 
@@ -47,7 +46,7 @@ BACKOFF_CAP_SECONDS = 60.0
 RETRY_AFTER_CAP_SECONDS = 300.0
 
 
-class HeymarketStream(RESTStream[t.Any]):
+class HeymarketStream(OutputModes, RESTStream[t.Any]):
     """Base stream: ``POST`` JSON bodies to the Heymarket API."""
 
     http_method = "POST"
@@ -157,26 +156,6 @@ class HeymarketStream(RESTStream[t.Any]):
             tags=tags,
         )
         metrics.log(self.metrics_logger, point=point)
-
-    def close_full_table_version(self) -> None:
-        """The closing ACTIVATE_VERSION of a full-table read (the SDK writes the opening one).
-
-        A target that honours versions drops the rows of older versions when it reads this,
-        after every record of the new one: how deleted records leave the warehouse. Not in
-        BATCH mode, where the records reach the target in files announced after this point.
-        """
-        if (
-            self.replication_method != "FULL_TABLE"
-            or not self.emit_activate_version_messages
-            or self.get_batch_config(self.config) is not None
-        ):
-            return
-        version = self._tap.initialized_at // 1000  # the version the SDK stamped on the records
-        for stream_map in self.stream_maps:
-            if not isinstance(stream_map, RemoveRecordTransform):
-                self._tap.write_message(
-                    singer.ActivateVersionMessage(stream=stream_map.stream_alias, version=version)
-                )
 
     def validate_response(self, response: requests.Response) -> None:
         """Sort a response into fine, retriable, or fatal with a message a person can act on."""

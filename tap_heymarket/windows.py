@@ -46,6 +46,7 @@ class Splitter:
         self._cache: dict[str | None, int] = {}
         self._boundaries: dict[str | None, str | None] = {}
         self._lock = threading.Lock()
+        self._searching = threading.Lock()
 
     def count(self, date: str | None) -> int:
         """``count(date)``, asked once per date per run."""
@@ -67,12 +68,10 @@ class Splitter:
         density places the first probe; each further probe is placed by secant. Walks that
         share a floor (a stream's views) share the boundary and its probes.
         """
-        with self._lock:
-            if floor in self._boundaries:
-                return self._boundaries[floor]
-        chosen = self._search(oldest, span, records, floor)
-        with self._lock:
-            return self._boundaries.setdefault(floor, chosen)
+        with self._searching:  # the views ask at once: one searches, the other waits for it
+            if floor not in self._boundaries:
+                self._boundaries[floor] = self._search(oldest, span, records, floor)
+            return self._boundaries[floor]
 
     def _search(self, oldest: str, span: float, records: int, floor: str | None) -> str | None:
         newest = self.count(None)

@@ -119,16 +119,7 @@ def test_the_test_flag_syncs_one_record_per_stream_and_exits_0(url: str, tmp_pat
 # -- BATCH -------------------------------------------------------------------------------
 
 
-PLAIN_JSONL_IS_GZIPPED = pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="singer-sdk's JSONLinesBatcher (0.54.9 and 0.55.0b7) gzips every file while the BATCH "
-    "message announces compression 'none', so a target reading it as announced fails; the tap "
-    "needs its own batcher (lead's BATCH work)",
-)
-
-
-@pytest.mark.parametrize("compression", [pytest.param("none", marks=PLAIN_JSONL_IS_GZIPPED), "gzip"])
+@pytest.mark.parametrize("compression", ["none", "gzip"])
 def test_batch_mode_writes_files_holding_exactly_the_records_of_a_record_mode_run(
     url: str, tmp_path: Path, compression: str
 ) -> None:

@@ -1,0 +1,70 @@
+"""What the SDK's output modes need beyond its own code: plain BATCH files, closing versions.
+
+Both are small, public-hook additions to the SDK's behaviour (``get_batches`` is the SDK's
+documented hook for batching; the closing ACTIVATE_VERSION goes out through the tap's
+``write_message``), kept apart from the request machinery in :mod:`tap_heymarket.client`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import typing as t
+from pathlib import Path
+from urllib.parse import urlparse
+
+from singer_sdk import Stream
+from singer_sdk import singerlib as singer
+from singer_sdk.mapper import RemoveRecordTransform
+
+
+class OutputModes(Stream):
+    """Mixin for the tap's streams (see the module docstring)."""
+
+    def get_batches(self, batch_config: t.Any, context: t.Any = None) -> t.Iterator[tuple[t.Any, list[str]]]:
+        """The SDK's BATCH files, written plain when the config asks for no compression.
+
+        singer-sdk's JSON Lines batcher (0.54.9 and 0.55.0b7) gzips every file whatever
+        ``batch_config.encoding.compression`` says, while the BATCH message it leads to
+        announces the configured compression: a target that reads the file as announced fails.
+        Each such file is rewritten plain (``.jsonl``) through the same storage before its
+        BATCH message goes out. tests/test_sdk_features.py reads every file as announced.
+        """
+        for encoding, manifest in super().get_batches(batch_config, context):
+            plain = encoding.format == "jsonl" and encoding.compression in (None, "none")
+            yield (
+                encoding,
+                [_plain_copy(batch_config.storage, url) for url in manifest] if plain else manifest,
+            )
+
+    def close_full_table_version(self) -> None:
+        """The closing ACTIVATE_VERSION of a full-table read (the SDK writes the opening one).
+
+        A target that honours versions drops the rows of older versions when it reads this,
+        after every record of the new one: how deleted records leave the warehouse. Not in
+        BATCH mode, where the records reach the target in files announced after this point.
+        """
+        if (
+            self.replication_method != "FULL_TABLE"
+            or not self.emit_activate_version_messages
+            or self.get_batch_config(self.config) is not None
+        ):
+            return
+        version = self._tap.initialized_at // 1000  # the version the SDK stamped on the records
+        for stream_map in self.stream_maps:
+            if not isinstance(stream_map, RemoveRecordTransform):
+                self._tap.write_message(
+                    singer.ActivateVersionMessage(stream=stream_map.stream_alias, version=version)
+                )
+
+
+def _plain_copy(storage: t.Any, url: str) -> str:
+    """The gzipped batch file at ``url`` rewritten uncompressed beside it; its URL."""
+    name = url.rsplit("/", 1)[-1]
+    if not name.endswith(".gz"):
+        return url
+    plain = name[: -len(".gz")].removesuffix(".json") + ".jsonl"
+    with storage.open(name, "rb") as packed, storage.open(plain, "wb") as out:
+        out.write(gzip.decompress(packed.read()))
+    if url.startswith("file://"):
+        Path(urlparse(url).path).unlink(missing_ok=True)
+    return str(storage.get_url(plain))
