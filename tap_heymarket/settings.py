@@ -15,6 +15,10 @@ import typing as t
 from urllib.parse import urlparse
 
 from singer_sdk import typing as th
+
+# Private SDK module: the SDK's own parser of ``TAP_HEYMARKET_*`` variables, reused so every
+# setting but ``inboxes`` is read exactly as the SDK reads it (no public entry point exists).
+# tests/test_sdk_contracts.py fails if it moves or changes what it returns.
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG

@@ -16,7 +16,6 @@ import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
-from singer_sdk.helpers._classproperty import classproperty
 
 from tap_heymarket import clock, interrupt, settings, streams
 from tap_heymarket.auth import HeymarketAuth
@@ -25,6 +24,18 @@ from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.plan import migrate_per_inbox_state
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.redaction import redact_secrets
+
+
+class _ClassProperty:
+    """A read-only property on the class, as the SDK declares ``_env_var_config`` (its own
+    ``classproperty`` helper lives in a private module, so the tap does not import it)."""
+
+    def __init__(self, fget: t.Callable[[t.Any], t.Any]) -> None:
+        self.fget = fget
+
+    def __get__(self, instance: object, owner: type) -> t.Any:
+        return self.fget(owner)
+
 
 STREAM_TYPES: list[type[Stream]] = [
     streams.ConversationsStream,
@@ -62,13 +73,13 @@ class TapHeymarket(Tap):
         self._directory_lock = threading.Lock()
         self._inbox_directory: list[dict[str, t.Any]] | None = None
 
-    @classproperty
-    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (the SDK's classproperty)
+    @_ClassProperty
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (a property of the class)
         """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`).
 
         A private SDK hook, overridden because there is no public one: the SDK reads an array
         setting from the environment only as JSON and answers ``1,2,3`` with a traceback.
-        tests/test_config_from_environment.py fails if the SDK stops reading settings here.
+        tests/test_sdk_contracts.py fails if the SDK stops reading settings here.
         """
         schema = cls.config_jsonschema
         cls.append_builtin_config(schema)

@@ -1,0 +1,30 @@
+"""What the tap relies on in singer-sdk beyond its public API: each check fails if the SDK
+changes under it (the module or attribute moves, or stops being used the way the tap uses it)."""
+
+from __future__ import annotations
+
+import pytest
+from singer_sdk.plugin_base import PluginBase
+
+from tap_heymarket import settings
+from tap_heymarket.tap import TapHeymarket
+
+
+def test_the_sdk_reads_environment_settings_through_the_hook_the_tap_overrides(monkeypatch) -> None:
+    assert "_env_var_config" in vars(PluginBase)  # the SDK's own hook, which ours replaces
+    monkeypatch.setenv("TAP_HEYMARKET_API_KEY", "k")
+    monkeypatch.setenv("TAP_HEYMARKET_INBOXES", "5001,5003")
+    monkeypatch.setenv("TAP_HEYMARKET_MAX_CONCURRENCY", "2")
+    tap = TapHeymarket(config={}, parse_env_config=True, setup_mapper=False)
+    assert tap.config["inboxes"] == [5001, 5003]  # only our override reads "5001,5003"
+    assert tap.config["max_concurrency"] == 2  # the rest exactly as the SDK parses it
+
+
+def test_the_sdks_environment_parser_takes_a_schema_and_a_prefix(monkeypatch) -> None:
+    monkeypatch.setenv("X_TIMEOUT", "7")
+    monkeypatch.setenv("X_CLOSED", "true")
+    schema = {"properties": {"timeout": {"type": ["integer"]}, "closed": {"type": ["boolean"]}}}
+    assert settings.parse_environment_config(schema, "X_") == {"timeout": 7, "closed": True}
+    monkeypatch.setenv("X_TIMEOUT", "soon")
+    with pytest.raises(ValueError):
+        settings.parse_environment_config(schema, "X_")
