@@ -113,12 +113,12 @@ class HeymarketStream(OutputModes, RESTStream[t.Any]):
         """:meth:`_send_once` wrapped once in the SDK's backoff decorator (not per page)."""
         return t.cast("t.Any", self.request_decorator)(self._send_once)  # type: ignore[no-any-return]
 
-    def post_once(self, path: str, body: dict[str, t.Any]) -> t.Any:
+    def post(self, path: str, body: dict[str, t.Any]) -> t.Any:
         """One ``POST`` to another path of the API, without retries (best-effort calls)."""
         prepared = self.build_prepared_request(
             method="POST", url=f"{self.url_base}{path}", headers=self.http_headers, json=body
         )
-        return call_interruptibly(lambda: self._send_once(prepared, None, path), interrupt.check)
+        return self._send_once(prepared, None, path)
 
     def _send_once(
         self,

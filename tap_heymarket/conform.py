@@ -218,11 +218,7 @@ def _object_check(schema: t.Mapping[str, t.Any]) -> Check:
                 continue
             if type(old) in spec[0]:
                 continue
-            try:
-                new = spec[1](old, depth + 1)
-            except BadValue as exc:
-                exc.path.append(name)
-                raise
+            new = _descend(spec[1], old, depth, name)
             if new is not old:
                 if out is None:
                     out = dict(value)
@@ -230,6 +226,15 @@ def _object_check(schema: t.Mapping[str, t.Any]) -> Check:
         return value if out is None else out
 
     return check
+
+
+def _descend(check: Check, value: t.Any, depth: int, where: str) -> t.Any:
+    """``check`` one level down; a refusal names where it happened (a field or ``[index]``)."""
+    try:
+        return check(value, depth + 1)
+    except BadValue as exc:
+        exc.path.append(where)
+        raise
 
 
 def _array_check(schema: t.Mapping[str, t.Any]) -> Check:
@@ -241,11 +246,7 @@ def _array_check(schema: t.Mapping[str, t.Any]) -> Check:
             raise BadValue(f"nested deeper than {MAX_DEPTH} levels")
         out: list[t.Any] | None = None
         for index, old in enumerate(value):
-            try:
-                new = item_check(old, depth + 1)
-            except BadValue as exc:
-                exc.path.append(f"[{index}]")
-                raise
+            new = _descend(item_check, old, depth, f"[{index}]")
             if new is not old:
                 if out is None:
                     out = list(value)

@@ -32,7 +32,14 @@ import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
+from tap_heymarket.timestamps import (
+    TimestampError,
+    format_instant,
+    normalize_instant,
+    parse_instant,
+    shifted,
+    truncate,
+)
 
 if t.TYPE_CHECKING:
     import requests
@@ -43,7 +50,6 @@ ONE_MS = dt.timedelta(milliseconds=1)
 ONE_S = dt.timedelta(seconds=1)
 #: Beyond any reading's overlap: a record this much newer than the cursor was echoed, not asked for.
 ECHO_TOLERANCE = ONE_S
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class CursorIgnoredError(Exception):
@@ -54,13 +60,9 @@ class CursorUnreadableError(Exception):
     """A page came back whose records carry no readable cursor value."""
 
 
-def _truncate(instant: dt.datetime, unit: dt.timedelta) -> dt.datetime:
-    return instant - (instant - _EPOCH) % unit
-
-
 def _shift(value: str, unit: dt.timedelta, delta: dt.timedelta) -> str:
     """``value`` cut down to a whole ``unit``, then moved by ``delta`` (held within the calendar)."""
-    return format_instant(shifted(_truncate(parse_instant(value), unit), delta))
+    return format_instant(shifted(truncate(parse_instant(value), unit), delta))
 
 
 def step_above(value: str, unit: dt.timedelta) -> str:

@@ -20,6 +20,7 @@ UTC = dt.timezone.utc
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 EARLIEST = dt.datetime.min.replace(tzinfo=UTC)
 LATEST = dt.datetime.max.replace(tzinfo=UTC)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
@@ -100,6 +101,11 @@ def shifted(value: dt.datetime, delta: dt.timedelta) -> dt.datetime:
 def just_after(value: str) -> str:
     """The spelling of one microsecond after ``value`` (itself at the end of the calendar)."""
     return format_instant(shifted(parse_instant(value), ONE_MICROSECOND))
+
+
+def truncate(instant: dt.datetime, unit: dt.timedelta) -> dt.datetime:
+    """``instant`` cut down to a whole ``unit`` since 1970 (a millisecond, a second, …)."""
+    return instant - (instant - _EPOCH) % unit
 
 
 def utc_now() -> dt.datetime:

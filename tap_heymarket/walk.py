@@ -37,7 +37,7 @@ from tap_heymarket.pagination import (
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
 from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
-from tap_heymarket.window_reader import Page, WindowReader, count_of
+from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
 
 FULL_TABLE = "FULL_TABLE"
@@ -52,9 +52,6 @@ class NewestFirstStream(WindowReader):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     #: Interim STATE every ten pages or so: a long backfill resumes close to where it died.
     STATE_MSG_FREQUENCY = 300
-    cursor_request_field = "date"  # body field that carries the cursor
-    cursor_record_field: str | None = None  # record field it comes from (the replication key)
-    count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
     #: Whether the count endpoint takes ``date`` (what is older): long walks are then split.
     count_takes_date = False
 
@@ -82,10 +79,6 @@ class NewestFirstStream(WindowReader):
         """How far below its bookmark each run re-reads (records that change after creation)."""
         return None
 
-    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """Give a record the stream's one stable shape; raise BadRecordError to skip it."""
-        return record
-
     # -- SDK hooks ----------------------------------------------------------------------
 
     @property
@@ -107,11 +100,6 @@ class NewestFirstStream(WindowReader):
         return UpdatedCursorPaginator(
             policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
         )
-
-    @property
-    def cursor_field(self) -> str:
-        """The record field pages are cursored on."""
-        return self.cursor_record_field or str(self.replication_key)
 
     @property
     def end_date(self) -> str | None:
@@ -287,12 +275,9 @@ class NewestFirstStream(WindowReader):
         full = all(w.floor is None and w.cursor is None for w in windows)
         if not full or not self.count_path or not self.heymarket.covers_whole_account():
             return None
+        count = self.splitter.count if self.splitter is not None else self.count_before
         try:
-            if self.splitter is not None:
-                return call_interruptibly(
-                    lambda: t.cast("Splitter", self.splitter).count(None), interrupt.check
-                )
-            return count_of(self.post_once(self.count_path, {}))
+            return call_interruptibly(lambda: count(None), interrupt.check)
         except CredentialsRejectedError:
             raise  # the listing would fail the same way: report it once, now
         except Exception as exc:

@@ -54,6 +54,7 @@ class WindowReader(HeymarketStream):
     """The worker-side half of a newest-first stream (see the module docstring)."""
 
     cursor_request_field = "date"  # body field that carries the cursor
+    cursor_record_field: str | None = None  # record field it comes from (the replication key)
     count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
     cursor_policy: CursorPolicy
     splitter: Splitter | None
@@ -62,7 +63,7 @@ class WindowReader(HeymarketStream):
     @property
     def cursor_field(self) -> str:
         """The record field pages are cursored on (the replication key unless said otherwise)."""
-        raise NotImplementedError
+        return self.cursor_record_field or str(self.replication_key)
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """Give a record the stream's one stable shape; raise BadRecordError to skip it."""
@@ -135,13 +136,7 @@ class WindowReader(HeymarketStream):
 
     def count_before(self, date: str | None) -> int:
         """The count endpoint: records "before" ``date`` (all when None); one request."""
-        prepared = self.build_prepared_request(
-            method="POST",
-            url=f"{self.url_base}{self.count_path}",
-            headers=self.http_headers,
-            json={"date": date} if date else {},
-        )
-        return count_of(self._send_once(prepared, None, self.count_path))
+        return count_of(self.post(str(self.count_path), {"date": date} if date else {}))
 
     def _sift(
         self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
@@ -154,10 +149,7 @@ class WindowReader(HeymarketStream):
         skipped = 0
         on_page: set[t.Any] = set()
         for item in raw:
-            try:
-                if not isinstance(item, dict):
-                    msg = f"an item that is not an object ({type(item).__name__})"
-                    raise BadRecordError(msg)
+            try:  # a non-object item is a NotAnObject here (records_in), refused by shaping
                 shaped = self.shape_record(item)
                 require_key(shaped, pk)
                 value = require_instant(shaped, field)

@@ -17,6 +17,8 @@ import dataclasses
 import datetime as dt
 import typing as t
 
+from tap_heymarket.timestamps import truncate
+
 UNITS = {
     "us": dt.timedelta(microseconds=1),
     "ms": dt.timedelta(milliseconds=1),
@@ -24,11 +26,6 @@ UNITS = {
 }
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _OFFSET = dt.timezone(dt.timedelta(hours=5, minutes=30))
-
-
-def truncate(instant: dt.datetime, unit: dt.timedelta) -> dt.datetime:
-    """``instant`` cut down to a whole ``unit`` (as a server with that precision stores it)."""
-    return instant - (instant - _EPOCH) % unit
 
 
 @dataclasses.dataclass(frozen=True)
