@@ -12,9 +12,16 @@ import copy
 import dataclasses
 import io
 import json
+import os
+import subprocess
+import sys
 import typing as t
+from pathlib import Path
 
 from tap_heymarket.tap import TapHeymarket
+
+ROOT = Path(__file__).resolve().parent.parent
+TAP = str(Path(sys.executable).with_name("tap-heymarket"))
 
 FAST = {"max_requests_per_minute": 1_000_000, "request_timeout": 5}
 
@@ -93,3 +100,45 @@ def slice_bookmarks(state: dict[str, t.Any], stream: str = "conversations") -> d
         ctx = partition["context"]
         out[(ctx["inbox_id"], ctx["closed"])] = partition.get("replication_key_value")
     return out
+
+
+def run_cli(
+    tmp_path: Path,
+    config: dict[str, t.Any],
+    *args: str,
+    env: dict[str, str] | None = None,
+    name: str = "config",
+) -> subprocess.CompletedProcess[str]:
+    """``tap-heymarket --config <tmp_path/name.json> *args`` as a user runs it (``env`` added)."""
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [TAP, "--config", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def build_wheel(out: Path) -> Path:
+    """This checkout built into a wheel in ``out`` (no dependencies, no build isolation)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    return next(out.glob("tap_heymarket-*.whl"))

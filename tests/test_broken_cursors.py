@@ -10,8 +10,8 @@ import pytest
 
 from tap_heymarket.sandbox.readings import Reading
 from tests.cases import CASES, account
-from tests.harness import config_for, run_sync
-from tests.test_fatal_errors import assert_fails_cleanly, error_lines, run_cli
+from tests.harness import config_for, run_cli, run_sync
+from tests.test_fatal_errors import assert_fails_cleanly, error_lines
 
 CONVERSATIONS, CONTACTS = CASES[0], CASES[1]
 

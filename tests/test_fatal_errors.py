@@ -12,17 +12,9 @@ import pytest
 
 from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
-from tests.harness import catalog_selecting, config_for
+from tests.harness import catalog_selecting, config_for, run_cli
 
 TAP = str(Path(sys.executable).with_name("tap-heymarket"))
-
-
-def run_cli(tmp_path: Path, config: dict[str, t.Any], *args: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    return subprocess.run(
-        [TAP, "--config", str(path), *args], capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def error_lines(done: subprocess.CompletedProcess[str]) -> list[str]:

@@ -18,7 +18,6 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
-import subprocess
 import tempfile
 import typing as t
 from pathlib import Path
@@ -28,10 +27,8 @@ import yaml
 
 from tap_heymarket.sandbox import SandboxAPI, generate
 from tap_heymarket.sandbox.data import Dataset
+from tests.warehouse import MELTANO, ROOT, meltano, missing
 
-ROOT = Path(__file__).resolve().parent.parent
-MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
-IN_CI = os.environ.get("CI") == "true"
 STREAMS = ("conversations", "contacts", "tags", "templates", "messages", "surveys")
 TOUCHED_AT = dt.datetime(2025, 6, 1, 9, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -63,12 +60,6 @@ ACME = Account("acme", conversations=420, inboxes=2, seed=31, id_offset=0)
 GLOBEX = Account("globex", conversations=540, inboxes=3, seed=57, id_offset=50_000_000)
 
 pytestmark = pytest.mark.warehouse
-
-
-def _missing(what: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{what} is missing in CI: .ci/run must install it")
-    pytest.skip(f"{what} is not installed (run ./scripts/setup-meltano)")
 
 
 def _relabelled(data: Dataset, offset: int) -> Dataset:
@@ -160,20 +151,6 @@ def _environment(tmp: Path, urls: dict[Account, str]) -> dict[str, str]:
     return env
 
 
-def _meltano(project: Path, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(MELTANO), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
 def _tables(path: Path, schema: str) -> dict[str, list[tuple]]:
     """Every row of every stream table of one schema, in ID order, each led by its ID."""
     import duckdb
@@ -203,10 +180,10 @@ def _check_landed(path: Path, account: Account, api: SandboxAPI, other: SandboxA
 def test_two_accounts_land_in_their_own_schemas_and_resume_from_their_own_state(start_sandbox) -> None:
     pytest.importorskip("duckdb")
     if not MELTANO.exists():
-        _missing("Meltano")
+        missing("Meltano")
     for plugin in ("extractors/tap-heymarket", "loaders/target-duckdb"):
         if not (ROOT / ".meltano" / plugin / "venv").is_dir():
-            _missing(f"Meltano plugin {plugin}")
+            missing(f"Meltano plugin {plugin}")
     apis = {ACME: _sandbox_api(ACME), GLOBEX: _sandbox_api(GLOBEX)}
     urls = {account: start_sandbox(api).url for account, api in apis.items()}
     tmp = Path(tempfile.mkdtemp(prefix="heymarket-accounts-"))
@@ -215,7 +192,7 @@ def test_two_accounts_land_in_their_own_schemas_and_resume_from_their_own_state(
         project = _project(tmp / "project")
         env = _environment(tmp, urls)
         for account in apis:  # DuckDB takes one writer at a time: one account after the other
-            _meltano(project, env, "run", "--no-install", account.extractor, "target-duckdb")
+            meltano(project, "run", "--no-install", account.extractor, "target-duckdb", env=env)
         full = {account: api.request_count("/v1/conversations") for account, api in apis.items()}
         _check_landed(warehouse, ACME, apis[ACME], apis[GLOBEX])
         _check_landed(warehouse, GLOBEX, apis[GLOBEX], apis[ACME])
@@ -228,7 +205,7 @@ def test_two_accounts_land_in_their_own_schemas_and_resume_from_their_own_state(
         for api in apis.values():
             api.requests.clear()
         for account in apis:
-            _meltano(project, env, "run", "--no-install", account.extractor, "target-duckdb")
+            meltano(project, "run", "--no-install", account.extractor, "target-duckdb", env=env)
 
         for account, api in apis.items():  # both second runs read only the top of each slice
             slices = 2 * len(api.data.inboxes)
@@ -243,7 +220,7 @@ def test_two_accounts_land_in_their_own_schemas_and_resume_from_their_own_state(
         _check_landed(warehouse, ACME, apis[ACME], apis[GLOBEX])
         _check_landed(warehouse, GLOBEX, apis[GLOBEX], apis[ACME])
 
-        state_ids = _meltano(project, env, "state", "list").split()
+        state_ids = meltano(project, "state", "list", env=env).stdout.split()
         assert sorted(state_ids) == [f"dev:{a.extractor}-to-target-duckdb" for a in (ACME, GLOBEX)]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import typing as t
 from pathlib import Path
 
@@ -20,9 +18,10 @@ import pytest
 import yaml
 
 from tap_heymarket.sandbox import SandboxAPI, generate
+from tests.harness import build_wheel
+from tests.warehouse import MELTANO, meltano, missing
 
 ROOT = Path(__file__).resolve().parent.parent
-MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 DEFINITION = ROOT / "hub" / "tap-heymarket.yml"
 TARGET_JSONL = {
     "name": "target-jsonl",
@@ -36,38 +35,10 @@ pytestmark = pytest.mark.warehouse
 
 
 def _meltano(project: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [str(MELTANO), *args],
-        cwd=project,
-        env={**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, f"meltano {' '.join(args)}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    """Meltano's answer (both streams), as a user in a fresh project sees it."""
+    environment = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
+    done = meltano(project, *args, env=environment, timeout=600)
     return done.stdout + done.stderr
-
-
-def _wheel(out: Path) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            ROOT,
-        ],
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
-    return next(out.glob("tap_heymarket-*.whl"))
 
 
 def _expected_counts(api: SandboxAPI) -> dict[str, int]:
@@ -93,10 +64,8 @@ def test_a_fresh_meltano_project_adds_the_tap_from_the_definition_and_loads_ever
     tmp_path: Path, start_sandbox: t.Callable[..., t.Any]
 ) -> None:
     if not MELTANO.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Meltano is missing in CI: .ci/run must install it")
-        pytest.skip("Meltano is not installed (run ./scripts/setup-meltano)")
-    wheel = _wheel(tmp_path / "dist")
+        missing("Meltano")
+    wheel = build_wheel(tmp_path / "dist")
     definition = yaml.safe_load(DEFINITION.read_text(encoding="utf-8"))
     definition["pip_url"] = str(wheel)
     ref = tmp_path / "tap-heymarket.yml"
@@ -110,8 +79,8 @@ def test_a_fresh_meltano_project_adds_the_tap_from_the_definition_and_loads_ever
     _meltano(project, "add", "loader", "target-jsonl", "--from-ref", str(loader_ref))
 
     listed = _meltano(project, "config", "list", "tap-heymarket", "--all")
-    missing = [s["name"] for s in definition["settings"] if f"\n{s['name']} " not in listed]
-    assert not missing, listed
+    undeclared = [s["name"] for s in definition["settings"] if f"\n{s['name']} " not in listed]
+    assert not undeclared, listed
     assert "Group 1: api_secret_id, api_secret_key\n  Group 2: api_key" in listed
     version = wheel.name.split("-")[1]
     assert f"tap-heymarket v{version}," in _meltano(project, "invoke", "tap-heymarket", "--version")

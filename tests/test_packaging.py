@@ -12,29 +12,14 @@ from pathlib import Path
 
 import yaml
 
+from tests.harness import build_wheel
+
 ROOT = Path(__file__).resolve().parent.parent
 PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
 
 
 def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-            str(ROOT),
-        ],
-        check=True,
-        timeout=300,
-        capture_output=True,
-    )
-    wheel = next((tmp_path / "dist").glob("tap_heymarket-*.whl"))
+    wheel = build_wheel(tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     schemas = sorted(p.name for p in (ROOT / "schemas").glob("*.json"))
     assert len(schemas) == 8

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import typing as t
 from pathlib import Path
@@ -15,7 +13,7 @@ from tap_heymarket import auth, clock
 from tap_heymarket.errors import CredentialsRejectedError
 from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
-from tests.harness import config_for, run_sync
+from tests.harness import config_for, run_cli, run_sync
 
 TAP = str(Path(sys.executable).with_name("tap-heymarket"))
 SECRET_PAIR = {"api_secret_id": "sandbox-id", "api_secret_key": "sandbox-secret"}
@@ -65,16 +63,7 @@ def _leaks(text: str, secrets: dict[str, str]) -> list[str]:
 
 
 def _debug_run(tmp_path: Path, config: dict[str, t.Any]) -> str:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    done = subprocess.run(
-        [TAP, "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "TAP_HEYMARKET_LOGLEVEL": "DEBUG"},
-    )
+    done = run_cli(tmp_path, config, env={"TAP_HEYMARKET_LOGLEVEL": "DEBUG"})
     assert "DEBUG" in done.stderr  # the run really logged at DEBUG
     return done.stdout + done.stderr
 
@@ -137,16 +126,7 @@ def _run_with_log_config(tmp_path: Path, config: dict[str, t.Any], name: str) ->
             }
         )
     )
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(config))
-    done = subprocess.run(
-        [TAP, "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SINGER_SDK_LOG_CONFIG": str(log_config)},
-    )
+    done = run_cli(tmp_path, config, env={"SINGER_SDK_LOG_CONFIG": str(log_config)}, name=name)
     return log_file.read_text(), done.stdout + done.stderr
 
 

@@ -58,16 +58,26 @@ def meltano_run(loader: str, url: str, tmp: Path, env: dict[str, str]) -> subpro
         "TAP_HEYMARKET_MAX_REQUESTS_PER_MINUTE": "100000",
         **env,
     }
+    return meltano(ROOT, "run", "tap-heymarket", loader, env=run_env)
+
+
+def meltano(
+    cwd: Path, *args: str, env: t.Mapping[str, str], timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """``meltano *args`` in ``cwd`` with exactly ``env``; fails the test (both outputs' tails) on error."""
+    if not MELTANO.exists():
+        missing("Meltano")
     done = subprocess.run(
-        [str(MELTANO), "run", "tap-heymarket", loader],
-        cwd=ROOT,
-        env=run_env,
+        [str(MELTANO), *args],
+        cwd=cwd,
+        env=dict(env),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    command = " ".join(args)
+    assert done.returncode == 0, f"meltano {command}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
     return done
 
 
