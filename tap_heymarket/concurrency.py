@@ -109,18 +109,8 @@ class Interleaver(t.Generic[T]):
             self._stop.set()
 
 
-def interleave(
-    producers: t.Sequence[t.Callable[[], t.Iterator[T]]],
-    max_workers: int,
-    check_stop: t.Callable[[], None] = lambda: None,
-) -> t.Iterator[T]:
-    """Items of every producer, at most ``max_workers`` producers running at once."""
-    pool: Interleaver[T] = Interleaver(min(max_workers, max(1, len(producers))), check_stop)
-    for produce in producers:
-        pool.submit(produce)
-    return iter(pool)
-
-
 def call_interruptibly(func: t.Callable[[], R], check_stop: t.Callable[[], None]) -> R:
     """``func()`` on a worker thread, the caller waiting interruptibly (see module docstring)."""
-    return next(iter(interleave([lambda: iter([func()])], 1, check_stop)))
+    pool: Interleaver[R] = Interleaver(1, check_stop)
+    pool.submit(lambda: iter([func()]))
+    return next(iter(pool))
