@@ -64,11 +64,6 @@ def check() -> None:
         raise SyncInterrupted(_signal_number[0] if _signal_number else signal.SIGTERM)
 
 
-def requested() -> bool:
-    """Whether a stop was requested."""
-    return _requested.is_set()
-
-
 def reset() -> None:
     """Forget a stop request (tests that run several syncs in one process)."""
     _requested.clear()

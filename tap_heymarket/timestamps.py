@@ -17,7 +17,6 @@ import functools
 import re
 
 UTC = dt.timezone.utc
-ONE_MICROSECOND = dt.timedelta(microseconds=1)
 EARLIEST = dt.datetime.min.replace(tzinfo=UTC)
 LATEST = dt.datetime.max.replace(tzinfo=UTC)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -98,19 +97,9 @@ def shifted(value: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         return LATEST if delta > dt.timedelta(0) else EARLIEST
 
 
-def just_after(value: str) -> str:
-    """The spelling of one microsecond after ``value`` (itself at the end of the calendar)."""
-    return format_instant(shifted(parse_instant(value), ONE_MICROSECOND))
-
-
 def truncate(instant: dt.datetime, unit: dt.timedelta) -> dt.datetime:
     """``instant`` cut down to a whole ``unit`` since 1970 (a millisecond, a second, …)."""
     return instant - (instant - _EPOCH) % unit
-
-
-def utc_now() -> dt.datetime:
-    """The current instant, aware, in UTC."""
-    return dt.datetime.now(UTC)
 
 
 def _short(value: object) -> str:

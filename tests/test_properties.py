@@ -24,10 +24,8 @@ from tap_heymarket.records import BadRecordError
 from tap_heymarket.streams import SCHEMAS_DIR
 from tap_heymarket.tap import TapHeymarket
 from tap_heymarket.timestamps import (
-    LATEST,
     TimestampError,
     format_instant,
-    just_after,
     normalize_instant,
     parse_instant,
 )
@@ -195,20 +193,6 @@ def test_string_order_of_bookmarks_is_instant_order(a: dt.datetime, b: dt.dateti
     except TimestampError:
         return
     assert (sa < sb) == (a < b) and (sa == sb) == (a == b)
-
-
-@QUICK
-@given(any_instant)
-def test_the_cursor_step_is_one_microsecond_or_stops_at_the_end_of_the_calendar(instant: dt.datetime) -> None:
-    try:
-        spelled = format_instant(instant)
-    except TimestampError:
-        return
-    after = just_after(spelled)
-    if parse_instant(spelled) == LATEST:
-        assert after == spelled
-    else:
-        assert parse_instant(after) - parse_instant(spelled) == dt.timedelta(microseconds=1)
 
 
 @QUICK

@@ -1,7 +1,8 @@
 """The Singer SDK features the tap advertises (``--about``, meltano.yml), each proved once.
 
-The tap overrides a few SDK steps for speed (record messages, per-slice state), so each
-feature the SDK would otherwise guarantee is checked here against what a target receives:
+The tap walks its listings itself (its own request loop, its own resume keys beside the SDK's
+bookmark), so each feature the SDK would otherwise guarantee is checked here against what a
+target receives:
 stream maps (drop, add, alias, filter), flattening, deselected nested properties, ``--test``
 and BATCH. FULL_TABLE is proved in ``test_full_table.py``.
 """
