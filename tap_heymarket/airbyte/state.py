@@ -22,30 +22,48 @@ def singer_state_from(airbyte_state: object) -> dict[str, t.Any]:
 
     Also read: a single STATE message, and the legacy forms (``{"data": <tap state>}`` entries,
     or the tap's own state object), so state written elsewhere by the Singer tap carries over.
+    Anything else is :class:`~.protocol.InputError` with one line saying what is wrong.
     """
     if airbyte_state is None or airbyte_state in ([], {}):
         return {}
     if isinstance(airbyte_state, dict) and "bookmarks" in airbyte_state:
-        return copy.deepcopy(airbyte_state)
+        return {"bookmarks": _bookmarks(airbyte_state["bookmarks"])}
     entries = airbyte_state if isinstance(airbyte_state, list) else [airbyte_state]
     bookmarks: dict[str, t.Any] = {}
     for item in entries:
-        entry = item.get("state", item) if isinstance(item, dict) and item.get("type") == "STATE" else item
+        entry = item.get("state") if isinstance(item, dict) and item.get("type") == "STATE" else item
         if not isinstance(entry, dict):
             raise _unreadable(f"an entry is {type(entry).__name__}, not a STATE message")
         kind = entry.get("type") or ("LEGACY" if "data" in entry else None)
         if kind == "STREAM":
-            stream = entry.get("stream") or {}
-            name = (stream.get("stream_descriptor") or {}).get("name")
-            if not isinstance(name, str):
-                raise _unreadable("a STREAM state names no stream")
-            if stream.get("stream_state") is not None:
-                bookmarks[name] = copy.deepcopy(stream["stream_state"])
+            name, value = _stream_entry(entry.get("stream"))
+            if value is not None:
+                bookmarks[name] = value
         elif kind == "LEGACY" and isinstance(entry.get("data"), dict):
-            bookmarks.update(copy.deepcopy(entry["data"].get("bookmarks", {})))
+            bookmarks.update(_bookmarks(entry["data"].get("bookmarks", {})))
         else:
-            raise _unreadable(f"a {kind or 'typeless'} state (source-heymarket writes STREAM states)")
+            named = kind if isinstance(kind, str) else "typeless"
+            raise _unreadable(f"a {named} state (source-heymarket writes STREAM states)")
     return {"bookmarks": bookmarks} if bookmarks else {}
+
+
+def _stream_entry(stream: object) -> tuple[str, dict[str, t.Any] | None]:
+    """A STREAM state's stream name and bookmark object."""
+    descriptor = stream.get("stream_descriptor") if isinstance(stream, dict) else None
+    name = descriptor.get("name") if isinstance(descriptor, dict) else None
+    if not isinstance(name, str):
+        raise _unreadable("a STREAM state names no stream")
+    value = t.cast("dict[str, t.Any]", stream).get("stream_state")
+    if value is not None and not isinstance(value, dict):
+        raise _unreadable(f"the state of {name!r} is {type(value).__name__}, not an object")
+    return name, copy.deepcopy(value)
+
+
+def _bookmarks(value: object) -> dict[str, t.Any]:
+    """A tap state's ``bookmarks``: one object per stream."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise _unreadable("bookmarks must map each stream to an object")
+    return copy.deepcopy(value)
 
 
 def _unreadable(why: str) -> protocol.InputError:
