@@ -4,7 +4,7 @@ Spec valid with secrets marked, discovery valid, a basic read whose records matc
 schemas, two full reads alike, an incremental read from the last state that brings only what
 is at or after it, a state from the future that brings nothing; plus the catalog's sync modes
 and selected fields honoured. Every message is validated against the protocol's models
-(tests/airbyte.py).
+(tests/airbyte_source.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from tap_heymarket import settings
 from tap_heymarket.airbyte.spec import airbyte_settings
-from tests.airbyte import configured, run_source, sandbox_counts, state_messages
+from tests.airbyte_source import configured, run_source, sandbox_counts, state_messages
 from tests.cases import account
 from tests.harness import config_for
 

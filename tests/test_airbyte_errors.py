@@ -13,7 +13,7 @@ import typing as t
 import pytest
 
 from tap_heymarket.sandbox.server import Fault
-from tests.airbyte import SOURCE, configured, run_source, validate
+from tests.airbyte_source import SOURCE, configured, run_source, validate
 from tests.cases import account
 from tests.harness import config_for
 

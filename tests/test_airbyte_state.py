@@ -18,7 +18,7 @@ from tap_heymarket.airbyte import protocol
 from tap_heymarket.airbyte.state import StreamStates, singer_state_from
 from tap_heymarket.sandbox import SandboxAPI, generate
 from tap_heymarket.sandbox.server import Fault
-from tests.airbyte import configured, run_source, state_messages, validate
+from tests.airbyte_source import configured, run_source, state_messages, validate
 from tests.harness import config_for
 
 
