@@ -16,6 +16,7 @@ import sys
 import typing as t
 from pathlib import Path
 
+from tap_heymarket.sandbox import SandboxAPI, generate
 from tests.airbyte_source import SOURCE, sandbox_counts
 from tests.cases import account
 from tests.warehouse import ROOT, missing
@@ -79,3 +80,27 @@ def test_pyairbyte_reads_every_stream_then_only_the_changes(tmp_path, start_sand
     for stream in ("inboxes", "team_members", "surveys"):
         assert len(arrived[stream]) == expected[stream], stream  # full-table streams: read whole
     assert result["second"]["processed"] == sum(len(ids) for ids in arrived.values())
+
+
+def _readme_snippet() -> str:
+    """The Python block of the README's "Airbyte" section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Airbyte\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_pyairbyte_snippet_runs_as_written_and_loads_every_stream(tmp_path, start_sandbox) -> None:
+    api = SandboxAPI(generate(90, 2, contacts=30, messages=40, seed=5))
+    sandbox = start_sandbox(api)
+    (tmp_path / "read_heymarket.py").write_text(_readme_snippet())
+    env = {
+        "HEYMARKET_API_SECRET_ID": "sandbox-id",
+        "HEYMARKET_API_SECRET_KEY": "sandbox-secret",
+        "HEYMARKET_API_URL": sandbox.url,
+    }
+    done = _pyairbyte(tmp_path, "read_heymarket.py", env=env)
+    expected = sandbox_counts(api)
+    lines = [line.split() for line in done.stdout.splitlines()]
+    printed = {words[0]: int(words[1]) for words in lines if len(words) == 2 and words[0] in expected}
+    assert printed == expected
+    assert (tmp_path / ".cache" / "default_cache" / "default_cache.duckdb").exists()
