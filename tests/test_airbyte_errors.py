@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+import types
 import typing as t
 
+import backoff._sync
 import pytest
 
+from tap_heymarket import clock
 from tap_heymarket.sandbox.server import Fault
 from tests.airbyte_source import SOURCE, configured, run_source, validate
 from tests.cases import account
-from tests.harness import config_for
+from tests.harness import catalog_selecting, config_for, run_cli
 
 SECRET = "s3cr3t-value-never-shown"
 
@@ -168,3 +172,35 @@ def test_the_console_script_exits_non_zero_with_only_protocol_messages_on_stdout
         validate(message)
     errors = [m["trace"]["error"] for m in messages if m["type"] == "TRACE" and m["trace"]["type"] == "ERROR"]
     assert [error["failure_type"] for error in errors] == ["config_error"]
+
+
+def test_the_error_line_is_the_one_the_singer_command_prints(tmp_path, start_sandbox) -> None:
+    config = config_for(start_sandbox(account()).url, api_key=SECRET)
+    catalog = _catalog(tmp_path, config)
+    run = run_source(tmp_path, "read", config, catalog)
+    airbyte_line = _one_error(run, "config_error")
+    config["api_url"] = start_sandbox(account()).url  # a fresh one: the same X-Request-Id
+    singer_catalog = tmp_path / "singer-catalog.json"
+    singer_catalog.write_text(json.dumps(catalog_selecting(config, ["conversations"])))
+    singer = run_cli(tmp_path, config, "--catalog", str(singer_catalog), name="singer-config")
+    assert singer.returncode == 1
+    singer_line = [line for line in singer.stderr.splitlines() if "| ERROR" in line][-1]  # its last word
+    assert singer_line.endswith(airbyte_line)
+
+
+def test_a_network_failure_is_the_tap_s_could_not_reach_line_as_a_system_error(
+    tmp_path, start_sandbox, monkeypatch
+) -> None:
+    fake_time = types.SimpleNamespace(**{n: getattr(time, n) for n in dir(time) if not n.startswith("_")})
+    fake_time.sleep = lambda seconds: None  # the retries' backoff, not slept
+    monkeypatch.setattr(backoff._sync, "time", fake_time)
+    monkeypatch.setattr(clock, "sleep", lambda seconds: None)
+    api = account()
+    config = config_for(start_sandbox(api).url, max_concurrency=1)
+    catalog = _catalog(tmp_path, config)
+    api.faults.append(Fault("drop", path="/v1/conversations", times=10**6))
+    run = run_source(tmp_path, "read", config, catalog)
+    line = _one_error(run, "system_error")
+    assert line.startswith("Could not reach Heymarket after retries (")
+    assert "check api_url and the network" in line
+    assert api.request_count("/v1/conversations") == 8  # the tap's own retries, not a second set

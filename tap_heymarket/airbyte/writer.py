@@ -24,7 +24,7 @@ import typing as t
 
 from singer_sdk import singerlib as singer
 from singer_sdk.contrib.msgspec import serialize_jsonl
-from singer_sdk.singerlib.encoding.base import GenericSingerWriter
+from singer_sdk.singerlib.encoding import GenericSingerWriter
 
 from tap_heymarket.airbyte import protocol
 from tap_heymarket.airbyte.state import StreamStates
