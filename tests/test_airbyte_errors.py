@@ -127,6 +127,7 @@ def test_check_reports_an_api_fault_as_a_system_error_and_fails(tmp_path, start_
         ({"config": {"api_key": "k", "batch_config": {}}}, "batch_config: Singer-only settings"),
         ({"catalog": {"streams": [{"stream": {"name": "calls"}}]}}, "catalog: unknown stream 'calls'"),
         ({"catalog": {"nope": 1}}, "catalog: not a configured Airbyte catalog"),
+        ({"catalog": {"streams": [{"stream": {"name": "tags"}, "sync_mode": "cdc"}]}}, "sync_mode 'cdc'"),
         ({"state": [{"type": "GLOBAL", "global": {"stream_states": []}}]}, "state: cannot be read: a GLOBAL"),
         ({"state": [{"type": "STREAM", "stream": {}}]}, "state: cannot be read: a STREAM state names no"),
     ],

@@ -28,9 +28,9 @@ def airbyte_streams(singer_catalog: dict[str, t.Any]) -> list[dict[str, t.Any]]:
             "json_schema": schema,
             "supported_sync_modes": ["full_refresh"],
             "source_defined_primary_key": [[key] for key in entry.get("key_properties") or ()],
-            "is_resumable": True,
         }
         replication_key = entry.get("replication_key")
+        stream["is_resumable"] = bool(replication_key)  # a read that dies resumes from its STATE
         if replication_key:
             stream["supported_sync_modes"].append("incremental")
             stream["source_defined_cursor"] = True
@@ -39,12 +39,15 @@ def airbyte_streams(singer_catalog: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     return streams
 
 
+SYNC_MODES = ("full_refresh", "incremental")
+
+
 def discovered_catalog() -> dict[str, t.Any]:
     """The tap's Singer catalog: its streams, schemas and keys depend on no setting."""
     return TapHeymarket(config={}, validate_config=False, setup_mapper=False).catalog_dict
 
 
-def singer_catalog_for(configured: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def singer_catalog_for(configured: object) -> dict[str, t.Any]:
     """The tap's catalog with the configured streams, sync modes and fields selected."""
     catalog = copy.deepcopy(discovered_catalog())
     by_name = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
@@ -54,21 +57,26 @@ def singer_catalog_for(configured: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         if name not in by_name:
             msg = f"catalog: unknown stream {name!r} (source-heymarket offers {', '.join(sorted(by_name))})"
             raise protocol.InputError(msg)
+        if item.get("sync_mode") not in SYNC_MODES:
+            msg = f"catalog: {name}: sync_mode {item.get('sync_mode')!r} is not full_refresh or incremental"
+            raise protocol.InputError(msg)
         wanted[name] = item
     for name, entry in by_name.items():
         _select(entry, wanted.get(name))
     return catalog
 
 
-def _configured_streams(configured: t.Mapping[str, t.Any]) -> list[t.Mapping[str, t.Any]]:
+def _configured_streams(configured: object) -> list[t.Mapping[str, t.Any]]:
     items = configured.get("streams") if isinstance(configured, t.Mapping) else None
-    if not isinstance(items, list) or not all(
-        isinstance(i, t.Mapping) and isinstance(i.get("stream"), t.Mapping) and "name" in i["stream"]
-        for i in items
-    ):
+    if not isinstance(items, list) or not all(_names_a_stream(i) for i in items):
         msg = 'catalog: not a configured Airbyte catalog (expected {"streams": [{"stream": {"name": …}}]})'
         raise protocol.InputError(msg)
     return items
+
+
+def _names_a_stream(item: object) -> bool:
+    stream = item.get("stream") if isinstance(item, t.Mapping) else None
+    return isinstance(stream, t.Mapping) and isinstance(stream.get("name"), str)
 
 
 def _select(entry: dict[str, t.Any], item: t.Mapping[str, t.Any] | None) -> None:
@@ -92,5 +100,6 @@ def _configured_fields(item: t.Mapping[str, t.Any] | None) -> set[str] | None:
     """The top-level fields the configured stream keeps (None: all of them)."""
     if item is None:
         return None
-    properties = (item["stream"].get("json_schema") or {}).get("properties")
+    schema = item["stream"].get("json_schema")
+    properties = schema.get("properties") if isinstance(schema, t.Mapping) else None
     return set(properties) if isinstance(properties, t.Mapping) else None

@@ -34,7 +34,6 @@ def spec(connection_specification: dict[str, t.Any]) -> dict[str, t.Any]:
             "documentationUrl": "https://github.com/heymarket/tap-heymarket#airbyte",
             "connectionSpecification": connection_specification,
             "supportsIncremental": True,
-            "supported_destination_sync_modes": ["overwrite", "append", "append_dedup"],
         },
     }
 
