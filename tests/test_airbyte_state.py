@@ -8,6 +8,9 @@ anything else is one config_error, never a traceback.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 import typing as t
 
 import pytest
@@ -18,7 +21,8 @@ from tap_heymarket.airbyte import protocol
 from tap_heymarket.airbyte.state import StreamStates, singer_state_from
 from tap_heymarket.sandbox import SandboxAPI, generate
 from tap_heymarket.sandbox.server import Fault
-from tests.airbyte_source import configured, run_source, state_messages, validate
+from tests.airbyte_source import SOURCE, SourceRun, configured, run_source, state_messages, validate
+from tests.cases import account
 from tests.harness import config_for
 
 
@@ -111,3 +115,41 @@ def test_any_state_document_is_read_or_refused_with_one_line(document: t.Any) ->
 def test_unreadable_state_documents_name_what_is_wrong(document: t.Any) -> None:
     with pytest.raises(protocol.InputError, match="state: cannot be read"):
         singer_state_from(document)
+
+
+def test_sigterm_mid_read_exits_143_with_one_error_and_states_from_which_nothing_is_lost(
+    tmp_path, start_sandbox
+) -> None:
+    api = account()
+    api.latency = 0.05
+    url = start_sandbox(api).url
+    config = config_for(url, max_concurrency=4)
+    catalog = configured(run_source(tmp_path, "discover", config).catalog, streams=["conversations"])
+    for name, document in (("config", config), ("catalog", catalog)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(document))
+    out, err = tmp_path / "out.jsonl", tmp_path / "err.log"
+    argv = ["read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen([SOURCE, *argv], stdout=stdout, stderr=stderr)
+    deadline = time.monotonic() + 60
+    while out.read_bytes().count(b'"type":"RECORD"') < 60 and time.monotonic() < deadline:
+        assert process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 143
+    assert "Traceback" not in err.read_text()
+
+    messages = [json.loads(line) for line in out.read_text().splitlines()]
+    for message in messages:
+        validate(message)
+    first = SourceRun(messages, 143)
+    [error] = first.errors()
+    assert error["failure_type"] == "system_error"
+    assert error["message"].startswith("Interrupted by SIGTERM")
+    assert first.statuses()[-1] == ("conversations", "INCOMPLETE")
+    assert len(set(first.ids("conversations"))) < len(api.conversations.records)
+
+    api.latency = 0.0
+    second = run_source(tmp_path, "read", config, catalog, state_messages(first))
+    both = set(first.ids("conversations")) | set(second.ids("conversations"))
+    assert both == set(api.conversations.records)
