@@ -9,6 +9,7 @@ and selected fields honoured. Every message is validated against the protocol's 
 
 from __future__ import annotations
 
+import collections
 import json
 import typing as t
 
@@ -19,7 +20,7 @@ from tap_heymarket import settings
 from tap_heymarket.airbyte.spec import airbyte_settings
 from tests.airbyte_source import configured, run_source, sandbox_counts, state_messages
 from tests.cases import account
-from tests.harness import config_for
+from tests.harness import config_for, run_sync
 
 INCREMENTAL = {"conversations": "updated", "contacts": "updated", "tags": "updated", "templates": "updated"}
 INCREMENTAL_WITH_MESSAGES = {**INCREMENTAL, "messages": "date"}
@@ -203,3 +204,19 @@ def test_the_configured_schema_s_properties_are_the_fields_each_record_keeps(
     run = _read(tmp_path, config, catalog)
     assert len(run.records("contacts")) == len(api.listing("contacts").records)
     assert {key for r in run.records("contacts") for key in r["data"]} == set(kept)
+
+
+def test_a_read_sends_the_singer_tap_s_requests_and_brings_its_records(tmp_path, start_sandbox) -> None:
+    singer_api, airbyte_api = account(), account()
+    singer_config = config_for(start_sandbox(singer_api).url, max_concurrency=1)
+    singer = run_sync(singer_config, streams=sandbox_counts(singer_api))
+    config = config_for(start_sandbox(airbyte_api).url, max_concurrency=1)
+    airbyte = _read(tmp_path, config, configured(_discovered(tmp_path, config)))
+
+    assert collections.Counter(airbyte_api.paths()) == collections.Counter(singer_api.paths())
+    for stream in sandbox_counts(singer_api):
+        assert sorted(airbyte.ids(stream)) == sorted(singer.ids(stream)), stream
+    singer_bookmarks = singer.final_state["bookmarks"]
+    for state in state_messages(airbyte):
+        name = state["stream"]["stream_descriptor"]["name"]
+        assert state["stream"]["stream_state"] == singer_bookmarks[name], name
