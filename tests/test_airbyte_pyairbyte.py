@@ -28,7 +28,7 @@ SCENARIO = Path(__file__).with_name("pyairbyte_scenario.py")
 def _pyairbyte(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``.venv-airbyte/bin/python *args`` offline in ``tmp_path`` (its DuckDB cache goes there)."""
     if not PYAIRBYTE.exists():
-        missing("PyAirbyte (.venv-airbyte)")
+        missing("PyAirbyte (./scripts/setup-airbyte makes .venv-airbyte)")
     done = subprocess.run(
         [str(PYAIRBYTE), *args],
         cwd=tmp_path,
