@@ -220,3 +220,14 @@ def test_a_read_sends_the_singer_tap_s_requests_and_brings_its_records(tmp_path,
     for state in state_messages(airbyte):
         name = state["stream"]["stream_descriptor"]["name"]
         assert state["stream"]["stream_state"] == singer_bookmarks[name], name
+
+
+def test_the_tap_s_log_lines_are_log_messages_with_their_levels(tmp_path, start_sandbox) -> None:
+    config = config_for(start_sandbox(account()).url, inbox=[5001])
+    run = _read(tmp_path, config, configured(_discovered(tmp_path, config), streams=["tags"]))
+    logs = [m["log"] for m in run.of("LOG")]
+    assert {
+        "level": "WARN",
+        "message": "config: 'inbox' is not a tap-heymarket setting and is ignored; did you mean 'inboxes'?",
+    } in logs
+    assert any(log["level"] == "INFO" and "tags" in log["message"] for log in logs)
