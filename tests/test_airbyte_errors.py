@@ -205,3 +205,11 @@ def test_a_network_failure_is_the_tap_s_could_not_reach_line_as_a_system_error(
     assert line.startswith("Could not reach Heymarket after retries (")
     assert "check api_url and the network" in line
     assert api.request_count("/v1/conversations") == 8  # the tap's own retries, not a second set
+
+
+def test_a_denied_only_stream_is_a_config_error_naming_the_stream(tmp_path, start_sandbox) -> None:
+    api = account()
+    api.denied_paths.add("/v1/conversations")
+    config = config_for(start_sandbox(api).url)
+    run = run_source(tmp_path, "read", config, _catalog(tmp_path, config))
+    assert _one_error(run, "config_error").startswith("Heymarket denied access to 'conversations' (HTTP 403")

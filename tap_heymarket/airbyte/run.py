@@ -19,12 +19,17 @@ import typing as t
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_heymarket.airbyte import protocol
-from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError
+from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError, HeymarketFatalError
 from tap_heymarket.redaction import REDACTOR
 from tap_heymarket.tap import TapHeymarket
 
 #: Failures the user fixes in the connector's settings or credentials.
 CONFIG_FAILURES = (ConfigValidationError, CredentialsRejectedError, AccessDeniedError)
+
+#: How the tap's 403 line begins (:class:`AccessDeniedError`). A walk refused on every slice
+#: ends with a plain HeymarketFatalError carrying that line (an AccessDeniedError there would
+#: let the stream be skipped while others are selected), and it is the same user problem.
+DENIED = "Heymarket denied access to "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +99,8 @@ def _as_the_tap_reports(exc: BaseException) -> Failure:
 
 
 def _kind(exc: BaseException | None) -> str:
-    return protocol.CONFIG_ERROR if isinstance(exc, CONFIG_FAILURES) else protocol.SYSTEM_ERROR
+    refused = isinstance(exc, HeymarketFatalError) and str(exc).startswith(DENIED)
+    return protocol.CONFIG_ERROR if refused or isinstance(exc, CONFIG_FAILURES) else protocol.SYSTEM_ERROR
 
 
 def _config_line(exc: ConfigValidationError) -> str:
