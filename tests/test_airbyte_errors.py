@@ -213,3 +213,15 @@ def test_a_denied_only_stream_is_a_config_error_naming_the_stream(tmp_path, star
     config = config_for(start_sandbox(api).url)
     run = run_source(tmp_path, "read", config, _catalog(tmp_path, config))
     assert _one_error(run, "config_error").startswith("Heymarket denied access to 'conversations' (HTTP 403")
+
+
+@pytest.mark.parametrize("verb", ["check", "read"])
+def test_a_secret_of_the_wrong_type_is_never_quoted_by_the_config_error(
+    tmp_path, start_sandbox, verb: str
+) -> None:
+    config = config_for(start_sandbox(account()).url)
+    catalog = _catalog(tmp_path, config) if verb == "read" else None
+    config["api_key"] = 918273645  # a number where a string belongs
+    run = run_source(tmp_path, verb, config, catalog)
+    assert "918273645" not in json.dumps(run.messages)
+    assert "config['api_key']" in json.dumps(run.messages)

@@ -18,9 +18,10 @@ import typing as t
 
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_heymarket import settings
 from tap_heymarket.airbyte import protocol
 from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError, HeymarketFatalError
-from tap_heymarket.redaction import REDACTOR
+from tap_heymarket.redaction import REDACTOR, redact_secrets
 from tap_heymarket.tap import TapHeymarket
 
 #: Failures the user fixes in the connector's settings or credentials.
@@ -58,6 +59,7 @@ class TapInputs:
 
 def run_tap(inputs: TapInputs, work: t.Callable[[TapHeymarket], None]) -> Failure | None:
     """Build the tap from ``inputs`` and do ``work`` with it (None: it succeeded)."""
+    redact_secrets(_secret_values(inputs.config))  # before validation: its errors quote values
     try:
         tap = TapHeymarket(
             config=inputs.config,
@@ -96,6 +98,16 @@ def _as_the_tap_reports(exc: BaseException) -> Failure:
     finally:
         root.removeHandler(lines)
     return Failure(_one_line(exc), _kind(exc))
+
+
+def _secret_values(config: t.Mapping[str, t.Any]) -> list[str]:
+    """The configured values of the settings the tap marks secret, whatever their type."""
+    properties = settings.CONFIG_SCHEMA["properties"]
+    return [
+        str(value)
+        for name, value in config.items()
+        if properties.get(name, {}).get("secret") and value not in (None, "")
+    ]
 
 
 def _kind(exc: BaseException | None) -> str:
