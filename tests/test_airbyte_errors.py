@@ -24,7 +24,7 @@ from tests.harness import catalog_selecting, config_for, run_cli
 SECRET = "s3cr3t-value-never-shown"
 
 
-def _catalog(tmp_path, config, streams=("conversations",)) -> dict[str, t.Any]:
+def _catalog(tmp_path, config, streams: t.Iterable[str] | None = ("conversations",)) -> dict[str, t.Any]:
     return configured(run_source(tmp_path, "discover", config).catalog, streams=streams)
 
 
@@ -225,3 +225,21 @@ def test_a_secret_of_the_wrong_type_is_never_quoted_by_the_config_error(
     run = run_source(tmp_path, verb, config, catalog)
     assert "918273645" not in json.dumps(run.messages)
     assert "config['api_key']" in json.dumps(run.messages)
+
+
+def test_a_reader_that_stops_reading_ends_the_read_with_exit_1_and_no_traceback(
+    tmp_path, start_sandbox
+) -> None:
+    config = config_for(start_sandbox(account()).url)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "catalog.json").write_text(json.dumps(_catalog(tmp_path, config, streams=None)))
+    argv = ["read", "--config", str(tmp_path / "config.json"), "--catalog", str(tmp_path / "catalog.json")]
+    err = tmp_path / "err.log"
+    with err.open("wb") as stderr:
+        process = subprocess.Popen([SOURCE, *argv], stdout=subprocess.PIPE, stderr=stderr)
+        assert process.stdout is not None
+        process.stdout.readline()
+        process.stdout.close()  # as `| head -1` does
+        assert process.wait(timeout=60) == 1
+    assert "Traceback" not in err.read_text()
+    assert err.read_text().strip() == ""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import sys
 import typing as t
 
 from tap_heymarket.airbyte import protocol, spec
@@ -20,11 +22,10 @@ from tap_heymarket.airbyte.inputs import read_inputs
 from tap_heymarket.airbyte.protocol import InputError
 from tap_heymarket.airbyte.run import Failure, TapInputs, run_tap
 from tap_heymarket.airbyte.writer import AirbyteWriter, LogToAirbyte
+from tap_heymarket.tap import TapHeymarket
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from tap_heymarket.tap import TapHeymarket
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,7 +43,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, out: t.BinaryIO | None = None) -> int:
-    """Run one verb; the process's exit code (0, or the tap's own on a failure)."""
+    """Run one verb; the process's exit code (0, or the tap's own on a failure).
+
+    A reader that stops reading (a broken pipe) ends the run with exit 1 and no traceback.
+    """
+    try:
+        return _main(argv, out)
+    except BrokenPipeError:
+        return _reader_gone(out)
+
+
+def _main(argv: list[str] | None, out: t.BinaryIO | None) -> int:
     args = parser().parse_args(argv)
     if args.verb == "spec":
         AirbyteWriter({}, out).emit(protocol.spec(spec.connection_specification()))
@@ -55,17 +66,26 @@ def main(argv: list[str] | None = None, out: t.BinaryIO | None = None) -> int:
         return 1
     writer = AirbyteWriter(state, out, forward=args.verb == "read")
     with _logging_to(writer):
+        TapHeymarket.print_version(print_fn=TapHeymarket.logger.info)  # as the Singer command does
         if args.verb == "check":
             failure = run_tap(TapInputs(config, writer), _check)
             if failure is None or failure.is_config_error:
                 writer.emit(protocol.connection_status(failure.message if failure else None))
-                return 0
+                failure = None  # the check ran; its verdict is the answer
         elif args.verb == "discover":
             failure = run_tap(TapInputs(config, writer), lambda tap: _discover(tap, writer))
         else:
             failure = run_tap(TapInputs(config, writer, catalog, state), lambda tap: tap.sync_all())
             writer.finish(complete=failure is None)
-        return _failed(writer, failure)
+        code = _failed(writer, failure)
+    return _reader_gone(out) if writer.closed else code
+
+
+def _reader_gone(out: t.BinaryIO | None) -> int:
+    """Exit 1 quietly: stdout is closed, so point it at /dev/null for the interpreter's last flush."""
+    if out is None:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 def _check(tap: TapHeymarket) -> None:

@@ -85,6 +85,10 @@ def _as_the_tap_reports(exc: BaseException) -> Failure:
         def __init__(self, **_cli_inputs: t.Any) -> None:
             raise exc
 
+        @classmethod
+        def print_version(cls, print_fn: t.Callable[[t.Any], None] = print) -> None:
+            """Silent: the command logged the version at its start (``invoke`` would again, mid-failure)."""
+
     lines = _ErrorLines()
     root = logging.getLogger()
     root.addHandler(lines)

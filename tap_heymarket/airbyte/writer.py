@@ -37,6 +37,7 @@ class AirbyteWriter(GenericSingerWriter[bytearray, t.Any]):
         self, initial_state: t.Mapping[str, t.Any], out: t.BinaryIO | None = None, *, forward: bool = True
     ) -> None:
         self._out = out
+        self.closed = False  # the reader went away: nothing more can be written
         self.forward = forward  # False: the tap's messages are dropped (``check`` writes only its verdict)
         self._lock = threading.Lock()
         self._states = StreamStates(initial_state)
@@ -97,14 +98,22 @@ class AirbyteWriter(GenericSingerWriter[bytearray, t.Any]):
     # -- output -------------------------------------------------------------------------------
 
     def emit(self, *messages: dict[str, t.Any]) -> None:
-        """Write Airbyte messages as JSON lines (thread-safe; flushed, so a crash loses none)."""
-        if not messages:
+        """Write Airbyte messages as JSON lines (thread-safe; flushed, so a crash loses none).
+
+        Once the reader has gone (a broken pipe), the first failed write raises
+        BrokenPipeError, which ends the run, and every later message is dropped.
+        """
+        if not messages or self.closed:
             return
         out = self._out or sys.stdout.buffer
         with self._lock:
-            for message in messages:
-                out.write(self.serialize_message(message))
-            out.flush()
+            try:
+                for message in messages:
+                    out.write(self.serialize_message(message))
+                out.flush()
+            except BrokenPipeError:
+                self.closed = True
+                raise
 
 
 class LogToAirbyte(logging.Handler):
@@ -122,5 +131,7 @@ class LogToAirbyte(logging.Handler):
         """Write the record as one LOG message (its one line: the tap never logs tracebacks)."""
         try:
             self.writer.emit(protocol.log(record.levelname, record.getMessage()))
+        except BrokenPipeError:  # the reader is gone; the run ends at its next message
+            pass
         except Exception:  # a handler never raises into the code that logged
             self.handleError(record)
