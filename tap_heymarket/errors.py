@@ -7,6 +7,7 @@ can be given to Heymarket support) and never includes a credential.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import typing as t
 from http import HTTPStatus
@@ -89,15 +90,16 @@ def retry_after_seconds(response: requests.Response | None, *, now: float) -> fl
     try:
         seconds = float(value)
     except ValueError:
-        when = _http_date(value)
+        when = http_date(value)
         if when is None:
             return None
-        sent = _http_date(response.headers.get("Date") or "")
+        sent = http_date(response.headers.get("Date") or "")
         return max(0.0, when - (sent if sent is not None else now))
-    return seconds if seconds >= 0 and seconds == seconds else None  # NaN: absent too
+    return seconds if seconds >= 0 and not math.isnan(seconds) else None
 
 
-def _http_date(value: str) -> float | None:
+def http_date(value: str) -> float | None:
+    """An HTTP date (``Date``, ``Retry-After``) as epoch seconds, or None when unreadable."""
     try:
         return email.utils.parsedate_to_datetime(value.strip()).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):

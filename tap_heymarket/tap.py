@@ -67,6 +67,7 @@ class TapHeymarket(Tap):
             for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
                 self.logger.warning("%s", line)
         self.auth = HeymarketAuth(self.config)
+        self.reached_api = False  # once a response arrives, a refused connection is retried
         redact_secrets([*self.auth.secrets(), *userinfo_secrets(self.config.get("api_url"))])
         self.limiter = RequestRateLimiter(float(self.config.get("max_requests_per_minute", 500)))
         self.random = random.Random()

@@ -108,7 +108,11 @@ def test_an_api_url_with_a_query_or_fragment_is_refused(api_url: str) -> None:
 
 @pytest.mark.parametrize(
     "api_url",
-    ["https://joe:hunter2-pw@api.heymarket.com", "http://hunter2-pw@127.0.0.1:1", "http://joe:hunter2-pw@x:99999"],
+    [
+        "https://joe:hunter2-pw@api.heymarket.com",
+        "http://hunter2-pw@127.0.0.1:1",
+        "http://joe:hunter2-pw@x:99999",
+    ],
 )
 def test_an_api_url_with_user_info_is_refused_and_the_password_masked(api_url: str) -> None:
     found = settings.problems({"api_key": "k", "api_url": api_url})
