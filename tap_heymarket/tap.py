@@ -116,7 +116,18 @@ class TapHeymarket(Tap):
             if self._inbox_directory is None:
                 stream = t.cast("streams.InboxesStream", self.streams["inboxes"])
                 self._inbox_directory = call_interruptibly(stream.fetch_directory, interrupt.check)
+                if not self._inbox_directory:
+                    self.logger.warning("%s", self._no_inbox_line())
             return self._inbox_directory
+
+    def _no_inbox_line(self) -> str:
+        """GET /v1/inboxes listed nothing: say whose view it was, and what then cannot be read."""
+        user = self.config.get("user_id")
+        who = f"user {user} (user_id)" if user is not None else f"the user of {self.auth.setting_names}"
+        return (
+            f"Heymarket listed no inbox for {who}: no conversation can be read; add that user to "
+            "an inbox in Heymarket, or use credentials of a user who is a member of one"
+        )
 
     def inbox_ids(self) -> list[int]:
         """Configured inboxes, else every listed inbox."""
