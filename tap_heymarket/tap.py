@@ -7,6 +7,8 @@ the inbox directory (``GET /v1/inboxes``, fetched once).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import sys
 import threading
@@ -213,6 +215,24 @@ class TapHeymarket(Tap):
                 type(exc).__name__,
             )
             sys.exit(1)
+        except BrokenPipeError:
+            stop_writing_stdout()
+            cls.logger.error(
+                "The target stopped reading (stdout closed): no further messages, nor a STATE, could "
+                "be written; the next run resumes from the last STATE the target received"
+            )
+            sys.exit(BROKEN_PIPE_EXIT_CODE)
+
+
+#: 128 + SIGPIPE: how a shell (and ``set -o pipefail``) reports a writer whose reader left,
+#: as for ``cat`` or ``grep``; Python ignores SIGPIPE, so the tap exits with it itself.
+BROKEN_PIPE_EXIT_CODE = 128 + 13
+
+
+def stop_writing_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _as_id(value: object) -> int | None:
