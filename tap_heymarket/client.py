@@ -4,6 +4,9 @@ Requests go out through :meth:`HeymarketStream.fetch`, which paces them with the
 :class:`~tap_heymarket.ratelimit.RequestRateLimiter`, signs them with a fresh credential on
 every attempt, classifies the response (:mod:`tap_heymarket.errors`) and decodes the body
 inside the retry loop, so a truncated or garbled body is retried like a dropped connection.
+A JWT refused with a 401 is replaced by a freshly minted one and the request sent once more;
+a transport error that retrying cannot fix fails at once (:mod:`tap_heymarket.network`).
+How retries wait and what they log: :mod:`tap_heymarket.retries`.
 """
 
 from __future__ import annotations

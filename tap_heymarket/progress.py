@@ -11,13 +11,16 @@ stream's later calls answer "no count" (:class:`CountUnavailable`) without a req
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from tap_heymarket import clock
+from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
+_REFUSAL = re.compile(r"\((HTTP 40[13] on [^)]*)\)")
 #: More records than any account plausibly holds: a count beyond it is garbage.
 ABSURD_COUNT = 10**10
 
@@ -45,7 +48,7 @@ class OptionalCount:
                 msg = f"the API counted {value} records, which cannot be"
                 raise ValueError(msg)
         except Exception as exc:
-            self.failure = str(exc) or type(exc).__name__
+            self.failure = _cause(exc)
             self.stream.logger.warning(
                 "Could not count %s (%s); going on without: progress shows no total and long walks "
                 "are not split, every record is still read",
@@ -120,6 +123,16 @@ class ProgressReporter:
                 self.emitted,
                 self.expected_total,
             )
+
+
+def _cause(exc: Exception) -> str:
+    """Why the count failed; a refusal by status and request ID only (not the credentials
+    advice, which belongs to the listing's own error if the listing is refused too)."""
+    text = str(exc) or type(exc).__name__
+    refused = (
+        _REFUSAL.search(text) if isinstance(exc, (CredentialsRejectedError, AccessDeniedError)) else None
+    )
+    return f"the count endpoint refused the request, {refused.group(1)}" if refused else text
 
 
 def _duration(seconds: float) -> str:

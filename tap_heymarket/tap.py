@@ -200,6 +200,10 @@ class TapHeymarket(Tap):
         """Run the tap; report API and network failures as one line, without a traceback."""
         try:
             super().invoke(*args, **kwargs)
+        except ConfigValidationError as exc:
+            for line in exc.errors or [str(exc)]:  # one line each, without the SDK's summary line
+                cls.logger.error("%s", line)
+            sys.exit(1)
         except interrupt.SyncInterrupted as exc:
             cls.logger.error(
                 "Interrupted by %s: STATE written for what was emitted; the next run resumes there",

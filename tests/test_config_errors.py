@@ -127,3 +127,10 @@ def test_user_info_in_api_url_is_never_sent_nor_printed(sandbox, tmp_path) -> No
     assert "carries a user name or password; remove it" in result.stderr
     assert "hunter2-pw" not in result.stdout + result.stderr
     assert sandbox.api.requests == []
+
+
+def test_one_bad_setting_is_one_error_line(sandbox, tmp_path) -> None:
+    result = run_cli(tmp_path, config_for(sandbox.url, api_key=987654321987))
+    errors = [line for line in result.stderr.splitlines() if "| ERROR" in line]
+    assert result.returncode == 1
+    assert len(errors) == 1 and errors[0].endswith("api_key: expected a JSON string, got a JSON integer")
