@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+import unicodedata
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tap_heymarket.redaction import escape_controls
 from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_cli
@@ -58,3 +63,11 @@ def test_server_text_is_escaped_before_it_reaches_a_log_line(start_sandbox, tmp_
     errors = _lines(done, "ERROR")
     assert len(errors) == 1
     assert "\\x1b[31mFAKE" in errors[0] and "\\u202e forged" in errors[0]
+
+
+@given(st.text())
+def test_escaped_text_has_no_control_or_format_character_and_printable_text_is_kept(text: str) -> None:
+    escaped = escape_controls(text)
+    assert all(unicodedata.category(ch)[0] not in "C" and ch not in "\n\r\u2028\u2029" for ch in escaped)
+    if text.isprintable():
+        assert escaped == text
