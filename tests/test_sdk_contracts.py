@@ -4,13 +4,14 @@ changes under it (the module or attribute moves, or stops being used the way the
 from __future__ import annotations
 
 import inspect
+import re
 
 import pytest
-from singer_sdk import Stream
+from singer_sdk import RESTStream, Stream
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import PluginBase
 
-from tap_heymarket import client, settings
+from tap_heymarket import client, retries, settings
 from tap_heymarket.tap import TapHeymarket
 
 
@@ -46,3 +47,11 @@ def test_the_sdk_logs_a_failed_sync_through_stream_log_with_the_message_the_tap_
     source = inspect.getsource(Stream.sync)
     assert f'"{client.SDK_SYNC_FAILED}"' in source.replace('"\n                "', "")
     assert "self.log(" in source and "level=logging.ERROR" in source
+
+
+def test_the_taps_retry_decorator_retries_what_the_sdks_own_retries() -> None:
+    source = inspect.getsource(RESTStream.request_decorator)
+    assert "backoff.on_exception(" in source and "logger=self.logger" in source  # what ours turns off
+    listed = source.split("self.backoff_wait_generator,", 1)[1].split("max_tries=", 1)[0]
+    names = {name.rsplit(".", 1)[-1] for name in re.findall(r"[\w.]+(?=,)", listed)}
+    assert names == {exception.__name__ for exception in retries.RETRIED}
