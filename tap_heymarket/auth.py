@@ -1,7 +1,8 @@
 """Heymarket credentials: a freshly minted HS256 JWT, or the legacy team key.
 
 A JWT expires five minutes after its ``iat``; long syncs outlive many tokens, so a token is
-re-minted once it is older than :data:`TOKEN_LIFETIME_SECONDS`, well before expiry. Minting
+re-minted once it is older than :data:`TOKEN_LIFETIME_SECONDS`, well before expiry, and at
+once when the API refuses it (:meth:`HeymarketAuth.renew`). Minting
 needs only ``hmac`` and ``hashlib``. Tokens and keys never leave this module except in the
 ``Authorization`` header.
 """
@@ -18,8 +19,11 @@ import typing as t
 import requests
 
 from tap_heymarket import clock
+from tap_heymarket.errors import endpoint, http_date, request_id
 
 TOKEN_LIFETIME_SECONDS = 240  # the API rejects tokens older than 300 s
+#: A server clock this far from ours explains a refused JWT (its ``iat`` is our time).
+SKEW_SECONDS = 60
 
 
 def _b64url(data: bytes) -> str:
@@ -75,7 +79,46 @@ class HeymarketAuth(requests.auth.AuthBase):
                 self.tokens_minted += 1
             return self._token
 
+    def renew(self, refused: str) -> bool:
+        """After a 401 on ``refused``: mint a fresh JWT now (once, however many callers saw it).
+
+        False when there is nothing to renew (the legacy key). The fresh token never equals
+        the refused one: minted in the same second it would, so it is dated a second earlier.
+        """
+        if not self.uses_jwt:
+            return False
+        with self._lock:
+            if self._token == refused:
+                now = clock.wall()
+                token = mint_jwt(str(self._secret_id), str(self._secret_key), int(now))
+                if token == refused:
+                    token = mint_jwt(str(self._secret_id), str(self._secret_key), int(now) - 1)
+                self._token, self._minted_at = token, now
+                self.tokens_minted += 1
+            return True
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Attach the bearer credential."""
         request.headers["Authorization"] = f"Bearer {self.bearer()}"
         return request
+
+
+def refusal(response: requests.Response, credentials: HeymarketAuth) -> str:
+    """The line for a 401 that a fresh token did not cure: credentials, or the local clock.
+
+    A JWT carries the local time; a server whose clock (its ``Date`` header) is a minute or
+    more away from ours reads it as expired or not yet valid, whatever the secret pair.
+    """
+    where = f"HTTP 401 on {endpoint(response)}, X-Request-Id {request_id(response)}"
+    server_time = http_date(response.headers.get("Date") or "")
+    if credentials.uses_jwt and server_time is not None:
+        skew = server_time - clock.wall()
+        if abs(skew) >= SKEW_SECONDS:
+            side = "behind" if skew > 0 else "ahead of"
+            return (
+                f"Heymarket refused the signed token ({where}): this machine's clock is "
+                f"about {round(abs(skew), -1):.0f} s {side} the server's (its Date header), and a "
+                "token is stamped with the local time; set the clock right (NTP), then check "
+                "api_secret_id/api_secret_key"
+            )
+    return f"Heymarket rejected the credentials ({where}): check {credentials.setting_names}"

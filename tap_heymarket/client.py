@@ -4,10 +4,15 @@ Requests go out through :meth:`HeymarketStream.fetch`, which paces them with the
 :class:`~tap_heymarket.ratelimit.RequestRateLimiter`, signs them with a fresh credential on
 every attempt, classifies the response (:mod:`tap_heymarket.errors`) and decodes the body
 inside the retry loop, so a truncated or garbled body is retried like a dropped connection.
+A JWT refused with a 401 is replaced by a freshly minted one and the request sent once more;
+a transport error that retrying cannot fix fails at once (:mod:`tap_heymarket.network`).
+How retries wait and what they log: :mod:`tap_heymarket.retries`.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
 import typing as t
@@ -15,9 +20,11 @@ from functools import cached_property
 
 import requests
 from singer_sdk import RESTStream, metrics
+from singer_sdk.exceptions import RetriableAPIError, SyncLifecycleSignal
 from singer_sdk.streams.rest import PageContext
 
-from tap_heymarket import bodies, clock, interrupt
+from tap_heymarket import bodies, interrupt, network
+from tap_heymarket.auth import refusal
 from tap_heymarket.concurrency import call_interruptibly
 from tap_heymarket.conform import json_type
 from tap_heymarket.errors import (
@@ -29,24 +36,29 @@ from tap_heymarket.errors import (
     endpoint,
     excerpt,
     request_id,
-    retry_after_seconds,
 )
 from tap_heymarket.output_modes import OutputModes
 from tap_heymarket.records import NotAnObject
+from tap_heymarket.retries import RetryPolicy
 from tap_heymarket.session import HeymarketSession
 
 if t.TYPE_CHECKING:
-    from backoff.types import Details
-
     from tap_heymarket.tap import TapHeymarket
 
-MAX_TRIES = 8
-BACKOFF_BASE_SECONDS = 1.0
-BACKOFF_CAP_SECONDS = 60.0
-RETRY_AFTER_CAP_SECONDS = 300.0
+
+#: The SDK's line when a stream's sync raises (singer_sdk.streams.core.Stream.sync).
+SDK_SYNC_FAILED = "An unhandled error occurred while syncing '%s'"
+#: Failures the tap reports itself, in one line, or stops that are no failure.
+REPORTED: tuple[type[BaseException], ...] = (
+    SyncLifecycleSignal,
+    HeymarketFatalError,
+    RetriableAPIError,
+    requests.RequestException,
+    OSError,
+)
 
 
-class HeymarketStream(OutputModes, RESTStream[t.Any]):
+class HeymarketStream(RetryPolicy, OutputModes, RESTStream[t.Any]):
     """Base stream: ``POST`` JSON bodies to the Heymarket API."""
 
     http_method = "POST"
@@ -85,6 +97,19 @@ class HeymarketStream(OutputModes, RESTStream[t.Any]):
             session = HeymarketSession()
             self._thread_local.session = session
         return session
+
+    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
+        """The SDK's stream log; its own "unhandled error" line is DEBUG for errors the tap reports.
+
+        When a sync fails, the SDK logs "An unhandled error occurred while syncing …" at ERROR
+        and re-raises; the tap then reports the same failure as its one line (``invoke``), and
+        ``--test``'s deliberate stop after one record is no error at all. For those, the SDK's
+        line goes to DEBUG with the exception chain, the detail a bug report needs; an
+        unexpected error keeps it at ERROR. tests/test_sdk_contracts.py pins the message.
+        """
+        if level >= logging.ERROR and message == SDK_SYNC_FAILED and isinstance(sys.exc_info()[1], REPORTED):
+            level, kwargs = logging.DEBUG, {**kwargs, "exc_info": True}
+        super().log(message, *args, level=level, **kwargs)
 
     def get_new_paginator(self) -> t.Any:
         """Streams that page override this; the base lists in one call."""
@@ -126,14 +151,33 @@ class HeymarketStream(OutputModes, RESTStream[t.Any]):
         context: t.Mapping[str, t.Any] | None = None,
         endpoint_path: str | None = None,
     ) -> t.Any:
-        self.heymarket.limiter.acquire()
-        self.authenticator(prepared)  # a fresh credential on every attempt
+        response = self._signed_send(prepared, context, endpoint_path)
+        refused = prepared.headers.get("Authorization", "").removeprefix("Bearer ")
+        if response.status_code == 401 and self.heymarket.auth.renew(refused):
+            response.close()  # a JWT refused mid-run: one fresh token, one more try
+            response = self._signed_send(prepared, context, endpoint_path)
         deadline = time.monotonic() + self.timeout  # request_timeout bounds the whole response
-        response = self.requests_session.send(prepared, timeout=self.timeout, stream=True)
-        self._log_duration(response, context, endpoint_path or self.path)
         bodies.read_within(response, deadline, self.timeout)
         self.validate_response(response)
         return self.decode_body(response)
+
+    def _signed_send(
+        self,
+        prepared: requests.PreparedRequest,
+        context: t.Mapping[str, t.Any] | None,
+        endpoint_path: str | None,
+    ) -> requests.Response:
+        """Pace, sign with the current credential, send; a setup error fails at once."""
+        self.heymarket.limiter.acquire()
+        self.authenticator(prepared)  # a fresh credential on every attempt
+        try:
+            response = self.requests_session.send(prepared, timeout=self.timeout, stream=True)
+        except requests.exceptions.ConnectionError as exc:
+            network.fail_fast(exc, str(prepared.url), first=not self.heymarket.reached_api)
+            raise
+        self.heymarket.reached_api = True
+        self._log_duration(response, context, endpoint_path or self.path)
+        return response
 
     def _log_duration(
         self, response: requests.Response, context: t.Mapping[str, t.Any] | None, endpoint_path: str
@@ -167,11 +211,7 @@ class HeymarketStream(OutputModes, RESTStream[t.Any]):
         if status >= 500 or status == 408:
             raise HeymarketRetriableError(describe(response, "Heymarket server error"), response)
         if status == 401:
-            msg = (
-                f"Heymarket rejected the credentials (HTTP 401 on {endpoint(response)}, X-Request-Id "
-                f"{request_id(response)}): check {self.heymarket.auth.setting_names}"
-            )
-            raise CredentialsRejectedError(msg)
+            raise CredentialsRejectedError(refusal(response, self.heymarket.auth))
         if status == 403:
             msg = (
                 f"Heymarket denied access to '{self.name}' (HTTP 403 on {endpoint(response)}, X-Request-Id "
@@ -224,66 +264,3 @@ class HeymarketStream(OutputModes, RESTStream[t.Any]):
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
         """Records of a listing response (used by the SDK's own request loop in tests)."""
         yield from self.decode_body(response)
-
-    # -- retries ------------------------------------------------------------------------
-
-    def backoff_max_tries(self) -> int:
-        """Attempts per request before the error is reported."""
-        return MAX_TRIES
-
-    def backoff_jitter(self, value: float) -> float:
-        """Jitter is added inside :meth:`backoff_wait_generator` (it knows about Retry-After)."""
-        return value
-
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Exponential waits with jitter, or the server's ``Retry-After`` (capped).
-
-        Every wait also pauses the shared limiter, so a 429 on one slice slows all of them.
-        """
-        limiter = self.heymarket.limiter
-        jitter = self.heymarket.random.uniform
-        logger = self.logger
-
-        def waits() -> t.Generator[float, t.Any, None]:
-            attempt = 0
-            exc = yield 0.0
-            while True:
-                response = getattr(exc, "response", None)
-                wait = retry_after_seconds(response, now=clock.wall())
-                if wait is not None:
-                    if wait > RETRY_AFTER_CAP_SECONDS:
-                        logger.warning(
-                            "Retry-After of %.0f s (X-Request-Id %s) capped to %.0f s",
-                            wait,
-                            request_id(response),
-                            RETRY_AFTER_CAP_SECONDS,
-                        )
-                    wait = min(wait, RETRY_AFTER_CAP_SECONDS)
-                    logger.warning(
-                        "Heymarket asked us to wait %.1f s (Retry-After, X-Request-Id %s)",
-                        wait,
-                        request_id(response),
-                    )
-                else:
-                    wait = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-                    wait = jitter(wait / 2, wait)
-                limiter.pause(wait)
-                attempt += 1
-                exc = yield wait
-
-        return waits()
-
-    def backoff_handler(self, details: Details) -> None:
-        """One warning per retry, naming the fault and the request ID, never the request."""
-        exc = details.get("exception")
-        response = getattr(exc, "response", None)
-        reason = str(exc) if isinstance(exc, HeymarketRetriableError) else type(exc).__name__
-        self.logger.warning(
-            "Retrying %s in %.1f s (attempt %d of %d): %s [X-Request-Id %s]",
-            self.path,
-            details.get("wait", 0.0),
-            details.get("tries", 0),
-            MAX_TRIES,
-            reason,
-            request_id(response),
-        )

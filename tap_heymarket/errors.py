@@ -7,12 +7,15 @@ can be given to Heymarket support) and never includes a credential.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 import typing as t
 from http import HTTPStatus
 from urllib.parse import urlparse
 
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_heymarket.redaction import escape_controls
 
 if t.TYPE_CHECKING:
     import requests
@@ -46,8 +49,8 @@ def request_id(response: requests.Response | None) -> str:
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """A short, single-line excerpt of a body (HTML tags dropped)."""
-    flat = _SPACE.sub(" ", _TAGS.sub(" ", text)).strip()
+    """A short, single-line excerpt of a body (HTML tags dropped, control characters escaped)."""
+    flat = escape_controls(_SPACE.sub(" ", _TAGS.sub(" ", text)).strip())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -72,19 +75,32 @@ def describe(response: requests.Response, problem: str) -> str:
 
 
 def retry_after_seconds(response: requests.Response | None, *, now: float) -> float | None:
-    """``Retry-After`` as seconds: an integer, or an HTTP date relative to ``now``."""
+    """``Retry-After`` as seconds: a number, or an HTTP date; None when absent or unusable.
+
+    A date is measured against the response's own ``Date`` header when it has a readable
+    one (both come from the server's clock, so a skewed local clock does not stretch or cut
+    the wait), else against ``now``. A negative number is a broken header, treated as absent
+    (the caller's backoff applies), not as "retry at once".
+    """
     if response is None:
         return None
-    value = response.headers.get("Retry-After")
+    value = (response.headers.get("Retry-After") or "").strip()
     if not value:
         return None
-    value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
+        when = http_date(value)
+        if when is None:
+            return None
+        sent = http_date(response.headers.get("Date") or "")
+        return max(0.0, when - (sent if sent is not None else now))
+    return seconds if seconds >= 0 and not math.isnan(seconds) else None
+
+
+def http_date(value: str) -> float | None:
+    """An HTTP date (``Date``, ``Retry-After``) as epoch seconds, or None when unreadable."""
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return email.utils.parsedate_to_datetime(value.strip()).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - now)

@@ -7,7 +7,10 @@ documented hook for batching; the closing ACTIVATE_VERSION goes out through the 
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gzip
+import os
 import typing as t
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,6 +18,68 @@ from urllib.parse import urlparse
 from singer_sdk import Stream
 from singer_sdk import singerlib as singer
 from singer_sdk.mapper import RemoveRecordTransform
+
+from tap_heymarket.errors import HeymarketFatalError
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class BatchStorageError(HeymarketFatalError):
+    """A BATCH file could not be written: read-only, full, or not a folder."""
+
+
+class AtomicStorage:
+    """A BATCH storage target whose files appear only when complete.
+
+    Wraps the SDK's ``StorageTarget`` (everything but :meth:`open` is passed through). On a
+    local root (``file://``), a file opened for writing is written as ``<name>.partial`` and
+    renamed to its name once closed, so a target never finds a truncated file under a name
+    it might load; whatever stops the write (a full disk, SIGTERM) removes the partial file.
+    Elsewhere (object stores, which publish an object only when its upload completes) the
+    file is written in place. Any storage error becomes one line naming the file and cause.
+    """
+
+    def __init__(self, target: t.Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._target, name)
+
+    @contextlib.contextmanager
+    def open(self, filename: str, mode: str = "rb") -> t.Iterator[t.IO[t.Any]]:
+        """``filename`` opened in ``mode``; written atomically on a local root."""
+        final = self._local_path(filename)
+        if "w" not in mode or final is None:
+            with self._translated(filename), self._target.open(filename, mode) as handle:
+                yield handle
+            return
+        partial = filename + PARTIAL_SUFFIX
+        try:
+            with self._translated(filename), self._target.open(partial, mode) as handle:
+                yield handle
+            with self._translated(filename):
+                os.replace(final.with_name(final.name + PARTIAL_SUFFIX), final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                final.with_name(final.name + PARTIAL_SUFFIX).unlink()
+            raise
+
+    def _local_path(self, filename: str) -> Path | None:
+        url = str(self._target.get_url(filename))
+        return Path(urlparse(url).path) if url.startswith("file://") else None
+
+    @contextlib.contextmanager
+    def _translated(self, filename: str) -> t.Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            where = self._local_path(filename) or self._target.get_url(filename)
+            cause = exc.strerror or type(exc).__name__
+            msg = (
+                f"BATCH storage: cannot write {where}: {cause}; check batch_config.storage.root "
+                "(a writable folder with free space)"
+            )
+            raise BatchStorageError(msg) from exc
 
 
 class OutputModes(Stream):
@@ -28,7 +93,11 @@ class OutputModes(Stream):
         announces the configured compression: a target that reads the file as announced fails.
         Each such file is rewritten plain (``.jsonl``) through the same storage before its
         BATCH message goes out. tests/test_sdk_features.py reads every file as announced.
+
+        Every file is written through :class:`AtomicStorage`: under a temporary name, renamed
+        when complete, and a storage error is one line naming the file and the cause.
         """
+        batch_config = dataclasses.replace(batch_config, storage=AtomicStorage(batch_config.storage))
         for encoding, manifest in super().get_batches(batch_config, context):
             plain = encoding.format == "jsonl" and encoding.compression in (None, "none")
             yield (

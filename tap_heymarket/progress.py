@@ -2,16 +2,61 @@
 
 Lines are written at most every ``progress_interval`` seconds (not per page), plus one at the
 end of the stream, which compares the emitted total with the API's count on full syncs.
+
+The count endpoint is optional: it feeds only these lines and the choice of window
+boundaries. :class:`OptionalCount` asks it on a stream's behalf; whatever goes wrong (401,
+403, 5xx, a body that is no count, a negative or absurd number) costs one warning, and the
+stream's later calls answer "no count" (:class:`CountUnavailable`) without a request.
 """
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from tap_heymarket import clock
+from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
+
+_REFUSAL = re.compile(r"\((HTTP 40[13] on [^)]*)\)")
+#: More records than any account plausibly holds: a count beyond it is garbage.
+ABSURD_COUNT = 10**10
+
+
+class CountUnavailable(Exception):  # noqa: N818 (a state, not a failure)
+    """The optional count could not be had: what it feeds goes without it."""
+
+
+class OptionalCount:
+    """One stream's count endpoint, best effort (see the module docstring); thread-safe enough:
+    two workers failing at once may both warn, never fail."""
+
+    def __init__(self, stream: Stream, ask: t.Callable[[str | None], int]) -> None:
+        self.stream = stream
+        self._ask = ask
+        self.failure: str | None = None
+
+    def __call__(self, date: str | None) -> int:
+        """The count of records before ``date`` (None: all), or :class:`CountUnavailable`."""
+        if self.failure is not None:
+            raise CountUnavailable(self.failure)
+        try:
+            value = self._ask(date)
+            if not 0 <= value <= ABSURD_COUNT:
+                msg = f"the API counted {value} records, which cannot be"
+                raise ValueError(msg)
+        except Exception as exc:
+            self.failure = _cause(exc)
+            self.stream.logger.warning(
+                "Could not count %s (%s); going on without: progress shows no total and long walks "
+                "are not split, every record is still read",
+                self.stream.name,
+                self.failure,
+            )
+            raise CountUnavailable(self.failure) from exc
+        return value
 
 
 class ProgressReporter:
@@ -78,6 +123,16 @@ class ProgressReporter:
                 self.emitted,
                 self.expected_total,
             )
+
+
+def _cause(exc: Exception) -> str:
+    """Why the count failed; a refusal by status and request ID only (not the credentials
+    advice, which belongs to the listing's own error if the listing is refused too)."""
+    text = str(exc) or type(exc).__name__
+    refused = (
+        _REFUSAL.search(text) if isinstance(exc, (CredentialsRejectedError, AccessDeniedError)) else None
+    )
+    return f"the count endpoint refused the request, {refused.group(1)}" if refused else text
 
 
 def _duration(seconds: float) -> str:

@@ -8,7 +8,8 @@ and such a handler never passes through root's. So records are scrubbed where th
 made, by a :func:`logging.setLogRecordFactory` wrapper: every logger in the process, every
 handler and formatter sees only the masked text. The exception attached to a record is
 scrubbed too (its text, and the arguments of each exception in its chain, which structured
-formatters print themselves).
+formatters print themselves). The message's control characters are escaped on the way
+(:func:`escape_controls`): a log line is one line, whatever text a server sent.
 """
 
 from __future__ import annotations
@@ -17,10 +18,27 @@ import logging
 import re
 import threading
 import typing as t
+import unicodedata
 
 _JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 MASK = "********"
 _MIN_SECRET_CHARS = 4
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control or format character written as ``\\xNN``/``\\uNNNN``.
+
+    Server text quoted in a log line must not be able to colour the terminal (ANSI escapes),
+    forge a new line, or reorder what a reader sees (bidirectional overrides).
+    """
+    if text.isprintable():
+        return text
+    return "".join(_escaped(ch) if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class Redactor:
@@ -42,7 +60,7 @@ class Redactor:
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it itself
             return
-        clean = self.scrub(message)
+        clean = escape_controls(self.scrub(message))
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:

@@ -1,37 +1,76 @@
-"""A ``requests`` session that resolves proxy settings once per host, not once per request.
+"""A ``requests`` session that honours the environment's network settings, resolved once per host.
 
-``Session.send`` re-reads the proxy environment (``HTTPS_PROXY``, ``NO_PROXY``, …) on every
-request, walking all of ``os.environ`` three times; on a long sync that was several percent
-of the tap's CPU time. The answer depends only on the URL's scheme and host and on the
-session's own proxy settings, so it is computed once per combination and reused. The
-environment is read when a host is first contacted in a run, as before.
+The SDK prepares requests itself and hands them to ``Session.send``, which, unlike
+``Session.request``, never merges the environment's settings: ``REQUESTS_CA_BUNDLE`` and
+``CURL_CA_BUNDLE`` were ignored, so a run behind a TLS-intercepting proxy or against a private
+certificate authority could not work. :meth:`HeymarketSession.send` merges them exactly as
+``Session.request`` does (``merge_environment_settings``: ``HTTPS_PROXY``/``HTTP_PROXY``/
+``ALL_PROXY``, ``NO_PROXY``, the two CA bundle variables), and falls back to ``SSL_CERT_FILE``
+(OpenSSL's own variable) when neither bundle variable is set. netrc is never read: every
+request carries the tap's own ``Authorization`` (``prepare_request`` consults netrc only
+without one).
+
+Resolving proxies walks all of ``os.environ`` three times; on a long sync that was several
+percent of the tap's CPU time. The answer depends only on the URL's scheme and host, the
+session's own settings and the few variables above, so it is computed once per combination.
 """
 
 from __future__ import annotations
 
+import os
 import typing as t
 from urllib.parse import urlsplit
 
 import requests
-from requests.utils import resolve_proxies
+
+#: Every variable the merged settings depend on (both spellings, as ``urllib`` reads them).
+ENVIRONMENT = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
 
 
 class HeymarketSession(requests.Session):
-    """:class:`requests.Session` with per-host caching of the proxy decision."""
+    """:class:`requests.Session` whose ``send`` uses the environment as ``request`` would."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._resolved_proxies: dict[tuple[t.Any, ...], dict[str, str]] = {}
+        self._resolved: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
 
     def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
-        """Send, with the proxies resolved for this scheme and host (unless given)."""
-        if "proxies" not in kwargs:
-            parts = urlsplit(str(request.url))
-            key = (parts.scheme, parts.netloc, self.trust_env, tuple(sorted((self.proxies or {}).items())))
-            proxies = self._resolved_proxies.get(key)
-            if proxies is None:
-                proxies = self._resolved_proxies[key] = resolve_proxies(
-                    request, dict(self.proxies or {}), self.trust_env
-                )
-            kwargs["proxies"] = dict(proxies)
+        """Send, with proxies, CA bundle and client certificate from the environment (unless given)."""
+        for name, value in self.environment_settings(str(request.url)).items():
+            kwargs.setdefault(name, value)
         return super().send(request, **kwargs)
+
+    def environment_settings(self, url: str) -> dict[str, t.Any]:
+        """``proxies``, ``verify`` and ``cert`` for ``url``, as ``Session.request`` merges them."""
+        parts = urlsplit(url)
+        key = (
+            parts.scheme,
+            parts.netloc,
+            self.trust_env,
+            tuple(sorted((self.proxies or {}).items())),
+            str(self.verify),
+            str(self.cert),
+            tuple(os.environ.get(name) for name in ENVIRONMENT),
+        )
+        found = self._resolved.get(key)
+        if found is None:
+            merged = self.merge_environment_settings(url, {}, None, None, None)
+            verify = merged["verify"]
+            ca_file = os.environ.get("SSL_CERT_FILE")
+            if verify is True and self.trust_env and ca_file:
+                verify = ca_file
+            found = {"proxies": merged["proxies"], "verify": verify, "cert": merged["cert"]}
+            self._resolved[key] = found
+        return {**found, "proxies": dict(found["proxies"])}

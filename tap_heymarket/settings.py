@@ -23,6 +23,7 @@ from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 
+from tap_heymarket.config_errors import mask_userinfo
 from tap_heymarket.timestamps import TimestampError, format_instant, parse_instant
 
 DEFAULT_API_URL = "https://api.heymarket.com"
@@ -251,17 +252,25 @@ def _is_id(item: object) -> bool:
 
 
 def _api_url_problem(api_url: str) -> str | None:
-    parsed = urlparse(api_url)
+    shown = mask_userinfo(api_url)
     try:
+        parsed = urlparse(api_url)
         parsed.port  # noqa: B018 (raises on a port out of range)
     except ValueError:
-        return f"api_url: {api_url!r} has an invalid port"
+        return f"api_url: {shown!r} has an invalid port"
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
-        return f"api_url: {api_url!r} is not an http(s) URL"
+        return f"api_url: {shown!r} is not an http(s) URL"
+    if "@" in parsed.netloc:
+        return (
+            f"api_url: {shown!r} carries a user name or password; remove it (it is never sent: "
+            "credentials go in api_secret_id/api_secret_key or api_key, a proxy's in HTTPS_PROXY)"
+        )
+    if parsed.query or parsed.fragment or api_url.rstrip().endswith(("?", "#")):
+        return f"api_url: {shown!r} has a query or fragment; give only scheme, host, port and path"
     if parsed.scheme == "https" or is_loopback(parsed.hostname):
         return None
     return (
-        f"api_url: {api_url!r} is not HTTPS; credentials may only travel in clear text to a "
+        f"api_url: {shown!r} is not HTTPS; credentials may only travel in clear text to a "
         "loopback address (127.0.0.0/8, ::1, localhost)"
     )
 

@@ -7,6 +7,8 @@ the inbox directory (``GET /v1/inboxes``, fetched once).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import sys
 import threading
@@ -20,6 +22,7 @@ from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from tap_heymarket import clock, interrupt, settings, streams
 from tap_heymarket.auth import HeymarketAuth
 from tap_heymarket.concurrency import call_interruptibly
+from tap_heymarket.config_errors import type_errors, userinfo_secrets
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.plan import migrate_per_inbox_state
 from tap_heymarket.ratelimit import RequestRateLimiter
@@ -66,12 +69,30 @@ class TapHeymarket(Tap):
             for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
                 self.logger.warning("%s", line)
         self.auth = HeymarketAuth(self.config)
-        redact_secrets(self.auth.secrets())
+        self.reached_api = False  # once a response arrives, a refused connection is retried
+        redact_secrets([*self.auth.secrets(), *userinfo_secrets(self.config.get("api_url"))])
         self.limiter = RequestRateLimiter(float(self.config.get("max_requests_per_minute", 500)))
         self.random = random.Random()
         self.run_started = clock.now()
         self._directory_lock = threading.Lock()
         self._inbox_directory: list[dict[str, t.Any]] | None = None
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The SDK's schema check, with messages that never quote a secret setting's value.
+
+        A private SDK method, overridden because its messages quote every offending value
+        (``987654321987 is not of type 'string' in config['api_key']`` prints the key) and no
+        public hook formats them. Defaults are filled in as the SDK fills them.
+        tests/test_sdk_contracts.py fails if the SDK stops validating through it.
+        """
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        errors = type_errors(self._config, schema)
+        if errors and raise_errors:
+            raise ConfigValidationError(errors[0], errors=errors, schema=schema)
+        if errors:
+            self.logger.warning("Config validation failed")
+        return errors
 
     @_ClassProperty
     def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (a property of the class)
@@ -97,7 +118,18 @@ class TapHeymarket(Tap):
             if self._inbox_directory is None:
                 stream = t.cast("streams.InboxesStream", self.streams["inboxes"])
                 self._inbox_directory = call_interruptibly(stream.fetch_directory, interrupt.check)
+                if not self._inbox_directory:
+                    self.logger.warning("%s", self._no_inbox_line())
             return self._inbox_directory
+
+    def _no_inbox_line(self) -> str:
+        """GET /v1/inboxes listed nothing: say whose view it was, and what then cannot be read."""
+        user = self.config.get("user_id")
+        who = f"user {user} (user_id)" if user is not None else f"the user of {self.auth.setting_names}"
+        return (
+            f"Heymarket listed no inbox for {who}: no conversation can be read; add that user to "
+            "an inbox in Heymarket, or use credentials of a user who is a member of one"
+        )
 
     def inbox_ids(self) -> list[int]:
         """Configured inboxes, else every listed inbox."""
@@ -168,6 +200,10 @@ class TapHeymarket(Tap):
         """Run the tap; report API and network failures as one line, without a traceback."""
         try:
             super().invoke(*args, **kwargs)
+        except ConfigValidationError as exc:
+            for line in exc.errors or [str(exc)]:  # one line each, without the SDK's summary line
+                cls.logger.error("%s", line)
+            sys.exit(1)
         except interrupt.SyncInterrupted as exc:
             cls.logger.error(
                 "Interrupted by %s: STATE written for what was emitted; the next run resumes there",
@@ -183,6 +219,24 @@ class TapHeymarket(Tap):
                 type(exc).__name__,
             )
             sys.exit(1)
+        except BrokenPipeError:
+            stop_writing_stdout()
+            cls.logger.error(
+                "The target stopped reading (stdout closed): no further messages, nor a STATE, could "
+                "be written; the next run resumes from the last STATE the target received"
+            )
+            sys.exit(BROKEN_PIPE_EXIT_CODE)
+
+
+#: 128 + SIGPIPE: how a shell (and ``set -o pipefail``) reports a writer whose reader left,
+#: as for ``cat`` or ``grep``; Python ignores SIGPIPE, so the tap exits with it itself.
+BROKEN_PIPE_EXIT_CODE = 128 + 13
+
+
+def stop_writing_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _as_id(value: object) -> int | None:

@@ -28,14 +28,14 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket import interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
-from tap_heymarket.errors import CredentialsRejectedError, HeymarketFatalError
+from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.pagination import (
     Cursor,
     CursorPolicy,
     UpdatedCursorPaginator,
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
-from tap_heymarket.progress import ProgressReporter
+from tap_heymarket.progress import CountUnavailable, ProgressReporter
 from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
 from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
@@ -278,11 +278,8 @@ class NewestFirstStream(WindowReader):
         count = self.splitter.count if self.splitter is not None else self.count_before
         try:
             return call_interruptibly(lambda: count(None), interrupt.check)
-        except CredentialsRejectedError:
-            raise  # the listing would fail the same way: report it once, now
-        except Exception as exc:
-            self.logger.warning("Could not count %s for progress (%s); continuing", self.name, exc)
-            return None
+        except CountUnavailable:
+            return None  # warned once where it was asked
 
 
 def _describe(slices: t.Iterable[Slice]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing as t
+from functools import cached_property
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
@@ -25,6 +26,7 @@ from tap_heymarket.pagination import (
     UpdatedCursorPaginator,
 )
 from tap_heymarket.plan import Slice, Window
+from tap_heymarket.progress import OptionalCount
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 from tap_heymarket.timestamps import parse_instant
 from tap_heymarket.windows import Splitter
@@ -135,8 +137,15 @@ class WindowReader(HeymarketStream):
         return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
 
     def count_before(self, date: str | None) -> int:
-        """The count endpoint: records "before" ``date`` (all when None); one request."""
-        return count_of(self.post(str(self.count_path), {"date": date} if date else {}))
+        """The count endpoint: records "before" ``date`` (all when None); one request, best
+        effort (:class:`~tap_heymarket.progress.OptionalCount`: a failure is "no count")."""
+        return self._optional_count(date)
+
+    @cached_property
+    def _optional_count(self) -> OptionalCount:
+        return OptionalCount(
+            self, lambda date: count_of(self.post(str(self.count_path), {"date": date} if date else {}))
+        )
 
     def _sift(
         self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]

@@ -79,7 +79,7 @@ def test_other_client_errors_quote_status_endpoint_and_body(start_sandbox, tmp_p
     [
         ({"api_key": None}, "No credentials"),
         ({"api_secret_id": "sandbox-id"}, "api_secret_id and api_secret_key"),
-        ({"user_id": "abc"}, "config['user_id']"),
+        ({"user_id": "abc"}, "user_id: expected a JSON integer, got a JSON string"),
         ({"inboxes": []}, "inboxes"),
         ({"start_date": "last tuesday"}, "start_date"),
         ({"api_url": "http://example.com"}, "api_url"),

@@ -3,10 +3,15 @@ changes under it (the module or attribute moves, or stops being used the way the
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import pytest
+from singer_sdk import RESTStream, Stream
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import PluginBase
 
-from tap_heymarket import settings
+from tap_heymarket import client, retries, settings
 from tap_heymarket.tap import TapHeymarket
 
 
@@ -28,3 +33,25 @@ def test_the_sdks_environment_parser_takes_a_schema_and_a_prefix(monkeypatch) ->
     monkeypatch.setenv("X_TIMEOUT", "soon")
     with pytest.raises(ValueError):
         settings.parse_environment_config(schema, "X_")
+
+
+def test_the_sdk_validates_config_through_the_method_the_tap_overrides() -> None:
+    assert "_validate_config" in vars(PluginBase)
+    assert "self._validate_config(raise_errors=validate_config)" in inspect.getsource(PluginBase.__init__)
+    with pytest.raises(ConfigValidationError) as caught:
+        TapHeymarket(config={"api_key": 987654321987})
+    assert caught.value.errors == ["api_key: expected a JSON string, got a JSON integer"]
+
+
+def test_the_sdk_logs_a_failed_sync_through_stream_log_with_the_message_the_tap_demotes() -> None:
+    source = inspect.getsource(Stream.sync)
+    assert f'"{client.SDK_SYNC_FAILED}"' in source.replace('"\n                "', "")
+    assert "self.log(" in source and "level=logging.ERROR" in source
+
+
+def test_the_taps_retry_decorator_retries_what_the_sdks_own_retries() -> None:
+    source = inspect.getsource(RESTStream.request_decorator)
+    assert "backoff.on_exception(" in source and "logger=self.logger" in source  # what ours turns off
+    listed = source.split("self.backoff_wait_generator,", 1)[1].split("max_tries=", 1)[0]
+    names = {name.rsplit(".", 1)[-1] for name in re.findall(r"[\w.]+(?=,)", listed)}
+    assert names == {exception.__name__ for exception in retries.RETRIED}

@@ -46,10 +46,20 @@ def test_a_sync_that_outlives_several_tokens_renews_them(start_sandbox, monkeypa
     assert all(r.status == 200 for r in api.requests)
 
 
-def test_without_renewal_the_same_sync_would_be_rejected(start_sandbox, monkeypatch) -> None:
+def test_without_ageing_renewal_each_expiry_costs_a_refused_request(start_sandbox, monkeypatch) -> None:
     api = account()
     _advancing_clock(monkeypatch, 60)
     monkeypatch.setattr(auth, "TOKEN_LIFETIME_SECONDS", 10**9)
+    result = run_sync(_pair_config(start_sandbox(api).url, max_concurrency=1))
+    assert sorted(result.ids()) == sorted(api.conversations.records)
+    assert sum(r.status == 401 for r in api.requests) >= 2  # each renewed after its refusal
+
+
+def test_without_any_renewal_the_same_sync_would_be_rejected(start_sandbox, monkeypatch) -> None:
+    api = account()
+    _advancing_clock(monkeypatch, 60)
+    monkeypatch.setattr(auth, "TOKEN_LIFETIME_SECONDS", 10**9)
+    monkeypatch.setattr(auth.HeymarketAuth, "renew", lambda self, refused: False)
     result = run_sync(_pair_config(start_sandbox(api).url, max_concurrency=1), raise_errors=False)
     assert isinstance(result.error, CredentialsRejectedError)
 

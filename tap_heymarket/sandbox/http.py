@@ -11,6 +11,7 @@ import time
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tap_heymarket import clock
 from tap_heymarket.sandbox import control
 from tap_heymarket.sandbox.server import Fault, LoggedRequest, SandboxAPI
 
@@ -22,6 +23,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: t.Any) -> None:
         """Quiet: the request log is kept in memory."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, from the server's own clock (``clock_offset`` ahead of ours)."""
+        now = clock.wall() if timestamp is None else timestamp
+        return super().date_time_string(now + self.server.api.clock_offset)
 
     def do_GET(self) -> None:
         self._timed_serve()

@@ -84,6 +84,8 @@ class SandboxAPI:
         self._arrivals: list[float] = []
         self.timeline: list[tuple[str, float, float]] = []  # for /_sandbox/stats
         self.denied_paths: set[str] = set()
+        self.clock_offset = 0.0  # seconds the server's clock runs ahead (Date header, token ages)
+        self.revoked_tokens: set[str] = set()  # bearer credentials refused (401) however young
         self.on_request: t.Callable[[SandboxAPI, str, dict[str, t.Any]], None] | None = None
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -156,9 +158,9 @@ class SandboxAPI:
 
     def authorized(self, header: str) -> bool:
         """A known key, or a JWT signed with a known secret pair and younger than 300 s."""
-        if not header.startswith("Bearer "):
+        token = header.removeprefix("Bearer ")
+        if token == header or token in self.revoked_tokens:
             return False
-        token = header[len("Bearer ") :]
         if token in self.api_keys:
             return True
         parts = token.split(".")
@@ -176,7 +178,7 @@ class SandboxAPI:
             f"{secret_id}||{key}".encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256
         ).digest()
         signature = base64.urlsafe_b64encode(expected).rstrip(b"=").decode()
-        now = clock.wall()
+        now = clock.wall() + self.clock_offset
         return hmac.compare_digest(signature, parts[2]) and issued - 60 <= now <= issued + TOKEN_MAX_AGE
 
     def over_rate_limit(self) -> bool:
