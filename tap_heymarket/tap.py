@@ -63,8 +63,9 @@ class TapHeymarket(Tap):
             found = settings.problems(self.config)
             if found:
                 raise ConfigValidationError(found[0], errors=found)
-            for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
-                self.logger.warning("%s", line)
+        # Warnings on every command (the SDK builds --discover's tap without validation).
+        for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
+            self.logger.warning("%s", line)
         self.auth = HeymarketAuth(self.config)
         redact_secrets(self.auth.secrets())
         self.limiter = RequestRateLimiter(float(self.config.get("max_requests_per_minute", 500)))
