@@ -190,6 +190,12 @@ class InboxesStream(_ShapedOnEmit, HeymarketStream):
     http_method = "GET"
     primary_keys = ("id",)
 
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """``members`` as ``{"id": n}`` objects (the API sends bare IDs), as conversations have them."""
+        if type(record) is dict and "members" in record:
+            record["members"] = as_reference_list(record["members"])
+        return self.conformer(record)
+
     def fetch_directory(self) -> list[dict[str, t.Any]]:
         """The raw inbox list (used by the tap for slices and members)."""
         body = self.fetch(None, None)
