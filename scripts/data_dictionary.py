@@ -65,7 +65,9 @@ def dictionary() -> str:
             f"| `{name}` | {type_of(column)} | {_cell(column.get('description', ''))} |"
             for name, column in columns(schema["properties"])
         ]
-        parts.append("\n".join([f"**`{path.stem}`**", "", "| column | type | meaning |", "|---|---|---|", *rows]))
+        parts.append(
+            "\n".join([f"**`{path.stem}`**", "", "| column | type | meaning |", "|---|---|---|", *rows])
+        )
     return "\n\n".join(parts)
 
 

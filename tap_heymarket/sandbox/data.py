@@ -225,6 +225,8 @@ def generate(
         }
         for n in range(surveys)
     ]
-    dataset = Dataset(team, inbox_rows, convs, contact_rows, tag_rows, template_rows, message_rows, survey_rows)
+    dataset = Dataset(
+        team, inbox_rows, convs, contact_rows, tag_rows, template_rows, message_rows, survey_rows
+    )
     story.connect(dataset, seed)
     return dataset
