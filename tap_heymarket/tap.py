@@ -21,6 +21,7 @@ from tap_heymarket import clock, interrupt, settings, streams
 from tap_heymarket.auth import HeymarketAuth
 from tap_heymarket.concurrency import call_interruptibly
 from tap_heymarket.errors import HeymarketFatalError
+from tap_heymarket.messages import MessagesStream
 from tap_heymarket.plan import migrate_per_inbox_state
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.redaction import redact_secrets
@@ -42,7 +43,7 @@ STREAM_TYPES: list[type[Stream]] = [
     streams.InboxesStream,
     streams.TeamMembersStream,
     streams.ContactsStream,
-    streams.MessagesStream,
+    MessagesStream,
     streams.TagsStream,
     streams.TemplatesStream,
     streams.SurveysStream,

@@ -12,7 +12,10 @@ sees the same account as before:
   each conversation's messages start with one from the contact (``user`` null, status
   ``received``), then go both ways: outbound ones carry the sending member's ID in ``user``
   and name in ``author`` (our reading of the reference, which names both fields and shows
-  neither), so first-response times can be computed.
+  neither), so first-response times can be computed;
+- outbound messages are ``delivered`` (or now and then ``failed``) except those of the last
+  :data:`ON_THE_WAY` before the newest message, still ``sent``, as on a live account
+  (``POST /_sandbox/deliver`` settles them).
 
 It draws from its own random generator, so the listings' own values stay as they were.
 """
@@ -20,12 +23,15 @@ It draws from its own random generator, so the listings' own values stay as they
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import random
 import typing as t
 
 if t.TYPE_CHECKING:
     from tap_heymarket.sandbox.data import Dataset
 
+#: How long an outbound message stays ``sent`` before it is delivered.
+ON_THE_WAY = dt.timedelta(minutes=15)
 #: How many conversations a message tries before settling for the newest one already created.
 TRIES = 12
 
@@ -72,6 +78,8 @@ def _messages_in_conversations(data: Dataset, rng: random.Random) -> None:
     by_created = sorted(data.conversations, key=lambda c: c["created"])
     created = [c["created"] for c in by_created]
     said: dict[int, int] = {}
+    settled_before = max((m["date"] for m in data.messages), default=None)
+    settled_before = settled_before - ON_THE_WAY if settled_before else None
     for message in sorted(data.messages, key=lambda m: (m["date"], m["id"])):
         opened = bisect.bisect_right(created, message["date"])  # conversations created by then
         if opened == 0:
@@ -91,7 +99,11 @@ def _messages_in_conversations(data: Dataset, rng: random.Random) -> None:
             message["author"] = contact["display_name"] if contact else conversation["target"]
         else:
             sender = _assignee(conversation) or rng.choice(list(members))
-            message.update(user=sender, status=rng.choice(("sent", "delivered", "delivered")))
+            if settled_before is None or message["date"] >= settled_before:
+                status = "sent"
+            else:
+                status = "failed" if rng.random() < 0.03 else "delivered"
+            message.update(user=sender, status=status)
             message["author"] = members.get(sender, {}).get("name", str(sender))
     for conversation in data.conversations:
         conversation.pop("_contact", None)
