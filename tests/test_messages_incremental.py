@@ -55,9 +55,8 @@ def test_an_idle_run_of_a_busy_account_reads_a_handful_of_pages_not_the_whole_lo
 
 
 def _deliver(url: str, ids: list[int]) -> None:
-    request = urllib.request.Request(
-        f"{url}/_sandbox/deliver", data=json.dumps({"ids": ids}).encode(), method="POST"
-    )
+    body = json.dumps({"ids": ids}).encode()
+    request = urllib.request.Request(f"{url}/_sandbox/deliver", data=body, method="POST")  # noqa: S310
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (the local sandbox)
         assert json.load(answer) == {"delivered": len(ids)}
 

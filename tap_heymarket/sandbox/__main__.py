@@ -36,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
         default=2000,
         help="conversations in the account; contacts are a fifth of it, messages half",
     )
+    out.add_argument("--messages", type=int, help="messages in the account (default: half the conversations)")
     out.add_argument("--inboxes", type=int, default=3, help="inboxes the conversations are spread over")
     out.add_argument(
         "--days",
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             args.inboxes,
             seed=args.seed,
             contacts=args.conversations // 5,
-            messages=args.conversations // 2,
+            messages=args.conversations // 2 if args.messages is None else args.messages,
             days=args.days,
         ),
         page_size=args.page_size,
