@@ -32,10 +32,12 @@ WORK = Path(tempfile.mkdtemp(prefix="heymarket-bench-"))
 class Sandbox:
     """``python -m tap_heymarket.sandbox`` on a free port; a context manager."""
 
-    def __init__(self, conversations: int, inboxes: int = 3, latency: float = 0.0, reading: str = "") -> None:
+    def __init__(
+        self, conversations: int, inboxes: int = 3, latency: float = 0.0, reading: str = "", *extra: str
+    ) -> None:
         args = [PYTHON, "-m", "tap_heymarket.sandbox", "--port", "0"]
         args += ["--conversations", str(conversations), "--inboxes", str(inboxes)]
-        args += ["--latency", str(latency), "--reading", reading]
+        args += ["--latency", str(latency), "--reading", reading, *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = t.cast("t.IO[str]", self.process.stdout).readline()
         self.url = line.split(" on ", 1)[1].split(" ", 1)[0]
@@ -115,11 +117,17 @@ def run_child(args: list[str], sandbox: Sandbox, name: str) -> Run:
     return Run(seconds, peak_kb / 1024, records, state, output, sandbox.stats())
 
 
-def tap(sandbox: Sandbox, name: str, state: dict | None = None, **settings: t.Any) -> Run:
-    """The tap, conversations selected, as ``tap-heymarket --config … --catalog …``."""
+def tap(
+    sandbox: Sandbox,
+    name: str,
+    state: dict | None = None,
+    streams: tuple[str, ...] = ("conversations",),
+    **settings: t.Any,
+) -> Run:
+    """The tap, ``streams`` selected, as ``tap-heymarket --config … --catalog …``."""
     config = {"api_key": "sandbox-key", "api_url": sandbox.url, "max_requests_per_minute": 1_000_000}
     config.update(settings)
-    files = {"config": config, "catalog": catalog_selecting(config, ["conversations"])}
+    files = {"config": config, "catalog": catalog_selecting(config, list(streams))}
     if state is not None:
         files["state"] = state
     args = python_child("from tap_heymarket.tap import TapHeymarket; TapHeymarket.cli()")

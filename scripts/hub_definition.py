@@ -6,7 +6,7 @@ discovers. Only what the tap cannot know about itself (variant, repository, keyw
 settings form a credential group) is written below by hand.
 
 ``python scripts/hub_definition.py`` rewrites ``hub/tap-heymarket.yml`` (the file users pass
-to ``meltano add extractor tap-heymarket --from-ref``) and the lock file the repository's own
+to ``meltano add tap-heymarket --from-ref``) and the lock file the repository's own
 ``meltano.yml`` resolves the extractor through; ``--check`` exits 1 when either is out of step.
 """
 
@@ -25,7 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIANT = "heymarket"
 DEFINITION = ROOT / "hub" / "tap-heymarket.yml"
 LOCK = ROOT / "plugins" / "extractors" / f"tap-heymarket--{VARIANT}.lock"
+#: The repository's address: the one place to change when the repository moves (docs, repo and
+#: the default pip_url below all derive from it; README's ``meltano add`` line names it too).
 REPO = "https://github.com/heymarket/tap-heymarket"
+#: Where ``meltano install`` gets the tap. The tap is not on PyPI yet, so the default installs
+#: from the repository itself (as MeltanoLabs definitions do); once it is published, this
+#: becomes the PyPI name, ``tap-heymarket``.
+PIP_URL = f"git+{REPO}.git"
 
 IDENTITY: dict[str, t.Any] = {
     "name": "tap-heymarket",
@@ -35,7 +41,7 @@ IDENTITY: dict[str, t.Any] = {
     "description": "Business texting: shared inboxes over SMS, MMS, email and chat",
     "docs": f"{REPO}#readme",
     "repo": REPO,
-    "pip_url": "tap-heymarket",
+    "pip_url": PIP_URL,
     "executable": "tap-heymarket",
 }
 KEYWORDS = ["meltano_sdk", "api", "messaging"]

@@ -114,8 +114,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         "messages_lookback_days",
         th.IntegerType,
         default=7,
-        description="Messages are walked in creation order; each run re-reads this many days "
-        "below its bookmark so that status changes of recent messages are picked up.",
+        description="Messages are walked in creation order; each run re-reads below its bookmark "
+        "down to the oldest message the previous run saw unsettled (e.g. still sent), so that "
+        "status changes are picked up, but never more than this many days.",
     ),
     th.Property(
         "progress_interval",

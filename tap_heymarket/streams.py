@@ -8,7 +8,6 @@ page number. Adding a stream is a schema file plus a few lines here.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import typing as t
 from functools import cached_property
 from importlib import resources
@@ -150,35 +149,6 @@ class TemplatesStream(ContactsStream):
     count_path = None
 
 
-class MessagesStream(_SchemaFromFile, NewestFirstStream):
-    """Every message, newest first by creation (``date``), re-reading a lookback window.
-
-    ``POST /v1/messages/all`` pages on ``created_at`` = the last message's ``date``. A
-    message's status changes after it is sent (sent, delivered, failed), so each run walks
-    ``messages_lookback_days`` below its bookmark and re-emits those messages.
-    """
-
-    name = "messages"
-    path = "/v1/messages/all"
-    primary_keys = ("id",)
-    replication_key = "date"
-    cursor_request_field = "created_at"
-
-    def lookback_window(self) -> dt.timedelta:
-        """How far below the bookmark each run re-reads."""
-        return dt.timedelta(days=float(self.config.get("messages_lookback_days", 7)))
-
-    def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """Newest first by creation, 30 a page."""
-        return {"order": "created_at", "ascending": False, "limit": 30}
-
-    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """The conversation reference as an object, then the stream's schema."""
-        if type(record) is dict and "conversation" in record:
-            record["conversation"] = as_reference(record["conversation"])
-        return self.conformer(record)
-
-
 # -- small listings (full table) ------------------------------------------------------
 
 
@@ -189,6 +159,12 @@ class InboxesStream(_ShapedOnEmit, HeymarketStream):
     path = "/v1/inboxes"
     http_method = "GET"
     primary_keys = ("id",)
+
+    def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """``members`` as ``{"id": n}`` objects (the API sends bare IDs), as conversations have them."""
+        if type(record) is dict and "members" in record:
+            record["members"] = as_reference_list(record["members"])
+        return self.conformer(record)
 
     def fetch_directory(self) -> list[dict[str, t.Any]]:
         """The raw inbox list (used by the tap for slices and members)."""

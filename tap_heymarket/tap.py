@@ -24,6 +24,7 @@ from tap_heymarket.auth import HeymarketAuth
 from tap_heymarket.concurrency import call_interruptibly
 from tap_heymarket.config_errors import type_errors, userinfo_secrets
 from tap_heymarket.errors import HeymarketFatalError
+from tap_heymarket.messages import MessagesStream
 from tap_heymarket.plan import migrate_per_inbox_state
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.redaction import redact_secrets
@@ -45,7 +46,7 @@ STREAM_TYPES: list[type[Stream]] = [
     streams.InboxesStream,
     streams.TeamMembersStream,
     streams.ContactsStream,
-    streams.MessagesStream,
+    MessagesStream,
     streams.TagsStream,
     streams.TemplatesStream,
     streams.SurveysStream,
@@ -66,8 +67,9 @@ class TapHeymarket(Tap):
             found = settings.problems(self.config)
             if found:
                 raise ConfigValidationError(found[0], errors=found)
-            for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
-                self.logger.warning("%s", line)
+        # Warnings on every command (the SDK builds --discover's tap without validation).
+        for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
+            self.logger.warning("%s", line)
         self.auth = HeymarketAuth(self.config)
         self.reached_api = False  # once a response arrives, a refused connection is retried
         redact_secrets([*self.auth.secrets(), *userinfo_secrets(self.config.get("api_url"))])

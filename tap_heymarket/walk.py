@@ -20,7 +20,6 @@ conversations, ``covered`` (the inbox views the bookmark holds for).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import typing as t
 
@@ -36,7 +35,7 @@ from tap_heymarket.pagination import (
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import CountUnavailable, ProgressReporter
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
+from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant
 from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
 
@@ -75,9 +74,9 @@ class NewestFirstStream(WindowReader):
         """The body for one walk, without the cursor."""
         return {}
 
-    def lookback_window(self) -> dt.timedelta | None:
-        """How far below its bookmark each run re-reads (records that change after creation)."""
-        return None
+    def reread_floor(self, bookmark: str) -> str:
+        """Where an incremental walk stops: the bookmark, or below it for records that change."""
+        return bookmark
 
     # -- SDK hooks ----------------------------------------------------------------------
 
@@ -220,9 +219,8 @@ class NewestFirstStream(WindowReader):
         state = self.stream_state
         start_date = _normalized_or_none(self.config.get("start_date"))
         floor = _normalized_or_none(self.get_starting_replication_key_value(None))
-        lookback = self.lookback_window()
-        if floor is not None and lookback:
-            floor = max(format_instant(shifted(parse_instant(floor), -lookback)), start_date or "")
+        if floor is not None:
+            floor = max(self.reread_floor(floor), start_date or "")
         covered = slice_set(state["covered"]) if "covered" in state else set(slices_now)
         resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
         resumed = slice_set(resume.get("slices")) & set(slices_now)

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
+import subprocess
 import tempfile
 import typing as t
 from pathlib import Path
@@ -222,5 +223,67 @@ def test_two_accounts_land_in_their_own_schemas_and_resume_from_their_own_state(
 
         state_ids = meltano(project, "state", "list", env=env).stdout.split()
         assert sorted(state_ids) == [f"dev:{a.extractor}-to-target-duckdb" for a in (ACME, GLOBEX)]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _suffix_commands() -> list[str]:
+    """README's ``--state-id-suffix`` commands, one per account (continuation lines joined)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Many accounts\n", 1)[1].split("\n## ", 1)[0]
+    fenced = [b.split("```", 1)[0] for b in section.split("```bash\n")[1:]]
+    (block,) = [b for b in fenced if "--state-id-suffix" in b]
+    return [c.strip() for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+
+
+def test_one_extractor_with_credentials_per_run_keeps_one_state_per_account_suffix(start_sandbox) -> None:
+    pytest.importorskip("duckdb")
+    if not MELTANO.exists():
+        missing("Meltano")
+    for plugin in ("extractors/tap-heymarket", "loaders/target-duckdb"):
+        if not (ROOT / ".meltano" / plugin / "venv").is_dir():
+            missing(f"Meltano plugin {plugin}")
+    apis = {ACME: _sandbox_api(ACME), GLOBEX: _sandbox_api(GLOBEX)}
+    urls = {account: start_sandbox(api).url for account, api in apis.items()}
+    commands = _suffix_commands()
+    assert [f"--state-id-suffix {a.name} " in c for a, c in zip(apis, commands, strict=True)] == [True, True]
+    tmp = Path(tempfile.mkdtemp(prefix="heymarket-suffix-"))
+    warehouse = tmp / "warehouse.duckdb"
+    try:
+        project = _project(tmp / "project")
+        env = {
+            **_environment(tmp, urls),
+            "MELTANO_AUTO_INSTALL": "false",
+        }  # the shared venvs stay as they are
+
+        def run_all() -> None:
+            for account, command in zip(
+                apis, commands, strict=True
+            ):  # as written, with its sandbox's address
+                line = f"TAP_HEYMARKET_API_URL={urls[account]} " + command.replace(
+                    ".venv-meltano/bin/meltano", str(MELTANO)
+                )
+                done = subprocess.run(
+                    ["bash", "-c", line],
+                    check=False,
+                    cwd=project,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+                assert done.returncode == 0, done.stderr[-3000:]
+
+        run_all()
+        full = {account: api.request_count("/v1/conversations") for account, api in apis.items()}
+        _check_landed(warehouse, ACME, apis[ACME], apis[GLOBEX])
+        _check_landed(warehouse, GLOBEX, apis[GLOBEX], apis[ACME])
+        for api in apis.values():
+            api.requests.clear()
+        run_all()
+        for account, api in apis.items():  # the second runs resumed from their own suffix's state
+            assert api.request_count("/v1/conversations") <= 4 * len(api.data.inboxes) < full[account]
+        state_ids = meltano(project, "state", "list", env=env).stdout.split()
+        assert sorted(state_ids) == [f"dev:tap-heymarket-to-target-duckdb:{a.name}" for a in (ACME, GLOBEX)]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -154,9 +154,17 @@ def test_readme_meltano_section_starts_with_the_one_command_install_from_this_de
     first_block = section.split("```bash\n", 1)[1].split("```", 1)[0].strip()
     assert section.lstrip().startswith("```bash\n")
     command, ref = first_block.split(" --from-ref ")
-    assert command == "meltano add extractor tap-heymarket"
+    assert command == "meltano add tap-heymarket"  # Meltano 4: the type comes from the definition
     owner_and_name = DEFINITION["repo"].removeprefix("https://github.com/")
     assert ref == f"https://raw.githubusercontent.com/{owner_and_name}/main/hub/{HUB.DEFINITION.name}"
+
+
+def test_the_definition_installs_from_the_repository_it_names_not_an_unpublished_pypi_name() -> None:
+    assert DEFINITION["repo"] == HUB.REPO
+    assert DEFINITION["docs"] == f"{HUB.REPO}#readme"
+    assert DEFINITION["pip_url"] == f"git+{HUB.REPO}.git"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`pip_url: {DEFINITION['pip_url']}`" in readme.split("\n## Meltano\n", 1)[1]
 
 
 def test_a_tap_that_cannot_run_is_one_error_line_not_a_traceback(

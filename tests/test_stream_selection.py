@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import pytest
@@ -74,14 +73,20 @@ def test_surveys_page_by_number_until_a_short_page(start_sandbox) -> None:
     assert [r.body["page"] for r in api.requests] == [1, 2, 3]
 
 
-def test_messages_rerun_their_lookback_window_so_status_changes_land(start_sandbox) -> None:
+def test_messages_rerun_down_to_the_oldest_unsettled_one_so_status_changes_land(start_sandbox) -> None:
     api = account()
     url = start_sandbox(api).url
     config = config_for(url, messages_lookback_days=1)
+    by_date = sorted(api.messages.records.values(), key=lambda m: m["date"], reverse=True)
+    by_date[40]["status"] = "sent"  # on its way: its status can still change
+    api.messages.changed(by_date[40]["id"])
     first = run_sync(config, streams=["messages"])
-    newest = max(m["date"] for m in api.messages.records.values())
-    recent = {m["id"] for m in api.messages.records.values() if m["date"] >= newest - dt.timedelta(days=1)}
-    changed_id = min(recent)
+    newest = by_date[0]["date"]
+    unsettled = [m for m in api.messages.records.values() if m["status"] == "sent"]
+    since = min(m["date"] for m in unsettled)
+    assert first.final_state["bookmarks"]["messages"]["unsettled_since"] == format_instant(since)
+    recent = {m["id"] for m in api.messages.records.values() if m["date"] >= since}
+    changed_id = min(m["id"] for m in unsettled if m["date"] == since)
     api.messages.records[changed_id]["status"] = "failed"
     api.messages.changed(changed_id)
     second = run_sync(config, state=first.final_state, streams=["messages"])

@@ -12,6 +12,8 @@ are never logged as API requests, and exist only in the sandbox:
   measure a request rate without the client's start-up time.
 - ``POST /_sandbox/touch`` ``{"ids": [...]}``: give those conversations new activity (one
   second apart, the first now).
+- ``POST /_sandbox/deliver`` ``{"ids": [...]}``: those messages are delivered now (status
+  ``delivered``, ``updated`` now; their ``date``, the creation, stays).
 - ``POST /_sandbox/reset``: forget the request log and the busy time.
 - ``POST /_sandbox/delete-inbox`` ``{"id": n}``: delete an inbox and its conversations
   (the API has no endpoint for it); ``{"deleted": n, "conversations": k}``, 404 if absent.
@@ -44,7 +46,7 @@ def observe(api: SandboxAPI, path: str, started: float, finished: float) -> None
     api.timeline.append((path.split("?", 1)[0], started, busy))
 
 
-def answer(api: SandboxAPI, method: str, path: str, body: object) -> tuple[int, bytes]:
+def answer(api: SandboxAPI, method: str, path: str, body: object) -> tuple[int, bytes]:  # noqa: PLR0911 (a router)
     """Status and JSON body for one control request."""
     route = (method, path[len(PREFIX) :])
     if route == ("GET", "stats"):
@@ -73,6 +75,8 @@ def answer(api: SandboxAPI, method: str, path: str, body: object) -> tuple[int, 
         for n, record_id in enumerate(ids):  # one second apart: distinct, as real activity is
             api.touch(record_id, now - dt.timedelta(seconds=n))
         return 200, json.dumps({"touched": len(ids)}).encode()
+    if route == ("POST", "deliver"):
+        return _deliver(api, body)
     if route in {("POST", "delete-inbox"), ("POST", "delete-team-member")}:
         return _delete(api, route[1], body)
     return 404, b'{"error":"not_found"}'
@@ -91,3 +95,15 @@ def _delete(api: SandboxAPI, what: str, body: object) -> tuple[int, bytes]:
     if not deletions.delete_team_member(api, target):
         return 404, b'{"error":"no such team member"}'
     return 200, json.dumps({"deleted": target}).encode()
+
+
+def _deliver(api: SandboxAPI, body: object) -> tuple[int, bytes]:
+    """Settle messages: ``delivered`` now (their creation ``date`` stays)."""
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not all(i in api.messages.records for i in ids):
+        return 400, b'{"error":"ids must list existing message ids"}'
+    now = clock.now().replace(microsecond=0)
+    for record_id in ids:
+        api.messages.records[record_id].update(status="delivered", updated=now)
+        api.messages.changed(record_id)
+    return 200, json.dumps({"delivered": len(ids)}).encode()

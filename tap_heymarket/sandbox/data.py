@@ -12,6 +12,8 @@ import datetime as dt
 import random
 import typing as t
 
+from tap_heymarket.sandbox import story
+
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=UTC)
 CHANNELS = ("sms", "mms", "email", "chat")
@@ -41,12 +43,20 @@ class Dataset:
     surveys: list[dict[str, t.Any]]
 
 
-def _instants(rng: random.Random, count: int, start: dt.datetime, tie_share: float) -> list[dt.datetime]:
-    """``count`` instants, oldest first, with tie groups of 2 to 5."""
+def _instants(
+    rng: random.Random, count: int, start: dt.datetime, tie_share: float, days: float | None = None
+) -> list[dt.datetime]:
+    """``count`` instants, oldest first, with tie groups of 2 to 5, over about ``days`` days.
+
+    Unset, instants are 1 s to 10 min apart; ``days`` stretches the gaps (the same draws, so the
+    ties and the order stay as they were).
+    """
     out: list[dt.datetime] = []
     moment = start
+    groups = max(1.0, count / (1 + tie_share * 2.5))  # tie groups hold 3.5 instants on average
+    stretch = 1.0 if days is None else days * 86_400_000 / (groups * 300_500)
     while len(out) < count:
-        moment += dt.timedelta(milliseconds=rng.randint(1_000, 600_000))
+        moment += dt.timedelta(milliseconds=round(rng.randint(1_000, 600_000) * stretch))
         group = rng.randint(2, 5) if rng.random() < tie_share else 1
         out.extend([moment] * min(group, count - len(out)))
     return out
@@ -63,8 +73,13 @@ def generate(
     templates: int = 9,
     surveys: int = 4,
     tie_share: float = 0.3,
+    days: float | None = None,
 ) -> Dataset:
-    """A deterministic account of the given size."""
+    """A deterministic account of the given size, its listings tied together (:mod:`.story`).
+
+    ``days``: every listing spreads over about that many days (unset: 1 s to 10 min between
+    records, what the pagination tests were written for).
+    """
     rng = random.Random(seed)
     members = [
         {"id": 9001 + i, "name": f"{FIRST_NAMES[i % len(FIRST_NAMES)]} Agent", "role": r}
@@ -86,7 +101,7 @@ def generate(
     convs = []
     previous: dt.datetime | None = None
     inbox, closed = inbox_rows[0], False
-    for n, instant in enumerate(_instants(rng, conversations, EPOCH, tie_share)):
+    for n, instant in enumerate(_instants(rng, conversations, EPOCH, tie_share, days)):
         if instant != previous:  # a tie group is one bulk action, in one inbox view
             inbox = inbox_rows[rng.randrange(len(inbox_rows))]
             closed = rng.random() < 0.45
@@ -134,7 +149,7 @@ def generate(
 
     def simple(kind: str, count: int, make: t.Callable[[int], dict[str, t.Any]]) -> list[dict]:
         rows = []
-        for n, instant in enumerate(_instants(rng, count, EPOCH, tie_share)):
+        for n, instant in enumerate(_instants(rng, count, EPOCH, tie_share, days)):
             row: dict[str, t.Any] = {"id": 1 + n + {"contact": 200_000, "tag": 300, "template": 400}[kind]}
             row.update(make(n))
             row.update(created=instant - dt.timedelta(days=1), updated=instant)
@@ -180,7 +195,7 @@ def generate(
         },
     )
     message_rows = []
-    for n, instant in enumerate(_instants(rng, messages, EPOCH, tie_share)):
+    for n, instant in enumerate(_instants(rng, messages, EPOCH, tie_share, days)):
         conv = convs[rng.randrange(len(convs))] if convs else {"id": 0, "target": ""}
         message_rows.append(
             {
@@ -210,4 +225,8 @@ def generate(
         }
         for n in range(surveys)
     ]
-    return Dataset(team, inbox_rows, convs, contact_rows, tag_rows, template_rows, message_rows, survey_rows)
+    dataset = Dataset(
+        team, inbox_rows, convs, contact_rows, tag_rows, template_rows, message_rows, survey_rows
+    )
+    story.connect(dataset, seed)
+    return dataset
