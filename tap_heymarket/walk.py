@@ -36,7 +36,8 @@ from tap_heymarket.pagination import (
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
+from tap_heymarket.timestamps import format_instant, parse_instant, shifted
+from tap_heymarket.walk_checks import name_strays, report_strays, saved_instant, warn_future_bookmark
 from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
 
@@ -104,7 +105,7 @@ class NewestFirstStream(WindowReader):
     @property
     def end_date(self) -> str | None:
         """The end of a backfill window (``end_date``), or None (up to now)."""
-        return None if self.full_table else _normalized_or_none(self.config.get("end_date"))
+        return None if self.full_table else saved_instant(self.config.get("end_date"))
 
     def get_replication_key_signpost(self, context: t.Any = None) -> t.Any:
         """The most the bookmark may become: the run's start, in the tap's one spelling.
@@ -120,10 +121,10 @@ class NewestFirstStream(WindowReader):
         if end is None:
             return cap
         cap = min(cap, end)
-        held = _normalized_or_none(self.stream_state.get("replication_key_value"))
+        held = saved_instant(self.stream_state.get("replication_key_value"))
         if held is None:
             return cap
-        start = _normalized_or_none(self.config.get("start_date"))
+        start = saved_instant(self.config.get("start_date"))
         if start is not None and start > held:
             return held  # the window does not reach down to the bookmark: it stays
         return max(held, cap)
@@ -148,6 +149,7 @@ class NewestFirstStream(WindowReader):
         run_started = format_instant(self.heymarket.run_started)
         progress = ProgressReporter(self, expected_total=self._expected_total(windows))
         denied: set[Slice] = set()
+        strays: dict[t.Any, str] = {}
         reason = ""
         concurrency = int(self.config.get("max_concurrency", 6))
         self._splits_left = (
@@ -156,7 +158,7 @@ class NewestFirstStream(WindowReader):
         pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
         for key, window in tracked.items():
             pool.submit(functools.partial(self._read_window, key, window))
-        held = _normalized_or_none(state.get("replication_key_value"))
+        held = saved_instant(state.get("replication_key_value"))
         if self.end_date is not None and held is not None:
             self._hold_bookmark(state, held)
         if not self.full_table:
@@ -172,6 +174,7 @@ class NewestFirstStream(WindowReader):
                 if not self.full_table:
                     self._write_resume(state, top, slices_now, tracked)
                 progress.page(len(page.records), page.skipped, page.unreachable)
+                name_strays(self, page.strays, strays)
         except GeneratorExit:
             raise
         except BaseException:
@@ -186,6 +189,7 @@ class NewestFirstStream(WindowReader):
             if slices_now != [()] and (self.end_date is None or held is None):
                 state["covered"] = slice_list(set(slices_now) - denied)
         progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
+        report_strays(self, strays)
 
     def _hold_bookmark(self, state: dict[str, t.Any], held: str) -> None:
         """Start the SDK's tracking of the newest value at the bookmark a backfill window keeps.
@@ -218,15 +222,17 @@ class NewestFirstStream(WindowReader):
         if self.full_table:
             return [Window(scope, long=True) for scope in self.scopes(slices_now)], slices_now, None
         state = self.stream_state
-        start_date = _normalized_or_none(self.config.get("start_date"))
-        floor = _normalized_or_none(self.get_starting_replication_key_value(None))
+        start_date = saved_instant(self.config.get("start_date"))
+        run_started = format_instant(self.heymarket.run_started)
+        warn_future_bookmark(self, saved_instant(state.get("replication_key_value")), run_started)
+        floor = saved_instant(self.get_starting_replication_key_value(None))
         lookback = self.lookback_window()
         if floor is not None and lookback:
             floor = max(format_instant(shifted(parse_instant(floor), -lookback)), start_date or "")
         covered = slice_set(state["covered"]) if "covered" in state else set(slices_now)
         resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
         resumed = slice_set(resume.get("slices")) & set(slices_now)
-        top = _normalized_or_none(resume.get("top"))
+        top = saved_instant(resume.get("top"))
         end_date = self.end_date
         floors: dict[str | None, list[Slice]] = {}
         chosen: str | None
@@ -289,12 +295,3 @@ def _describe(slices: t.Iterable[Slice]) -> str:
     return ", ".join(
         f"inbox {s[0]} ({'closed' if s[1] else 'open'})" if s else "the whole listing" for s in sorted(slices)
     )
-
-
-def _normalized_or_none(value: object) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return normalize_instant(value)
-    except TimestampError:
-        return None

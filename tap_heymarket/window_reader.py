@@ -16,6 +16,7 @@ import typing as t
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
+from tap_heymarket.page_order import out_of_place
 from tap_heymarket.pagination import (
     Cursor,
     CursorIgnoredError,
@@ -23,6 +24,7 @@ from tap_heymarket.pagination import (
     CursorUnreadableError,
     PageValues,
     UpdatedCursorPaginator,
+    below_ladder,
 )
 from tap_heymarket.plan import Slice, Window
 from tap_heymarket.records import BadRecordError, require_instant, require_key
@@ -48,6 +50,7 @@ class Page:
     denied: list[Slice] = dataclasses.field(default_factory=list)
     reason: str = ""  # why the slices were denied (the API's answer, one line)
     spawned: list[tuple[str, Window]] = dataclasses.field(default_factory=list)  # split off below
+    strays: list[tuple[t.Any, str]] = dataclasses.field(default_factory=list)  # (id, value) out of place
 
 
 class WindowReader(HeymarketStream):
@@ -75,19 +78,21 @@ class WindowReader(HeymarketStream):
             window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
         )
         seen: dict[t.Any, str] = {}
+        strays: set[t.Any] = set()  # out-of-place records handed over (few; never forgotten)
+        lowest = window.floor  # the walk's own floor (a split raises window.floor to a boundary)
         reported = 0
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
                 cursor = paginator.current_value
                 try:
-                    raw = self.records_in(self.fetch(window.scope, cursor))
+                    raw = self.records_in(_blank_as_empty(self.fetch(window.scope, cursor)))
                 except AccessDeniedError as exc:
                     yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
                     return
                 finally:
                     counter.increment()
-                kept, values, skipped = self._sift(raw, window, cursor, seen)
+                kept, values, skipped, odd = self._sift(raw, window, cursor, seen, (lowest, strays))
                 try:
                     paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
                 except (CursorIgnoredError, CursorUnreadableError) as exc:
@@ -96,6 +101,8 @@ class WindowReader(HeymarketStream):
                 for record in kept:
                     seen[record[self.primary_keys[0]]] = record[self.cursor_field]
                 after = None if paginator.finished else paginator.current_value
+                if after is None and not raw and cursor is not None and cursor.again and window.floor is None:
+                    self._check_gap(window, cursor)
                 _forget_above(seen, after)
                 spawned = self._split(key, window, after, values) if paginator.count == 1 else []
                 if spawned:
@@ -110,6 +117,7 @@ class WindowReader(HeymarketStream):
                     skipped,
                     unreachable,
                     spawned=spawned,
+                    strays=odd,
                 )
 
     def _split(
@@ -134,40 +142,90 @@ class WindowReader(HeymarketStream):
         self._splits_left -= 1
         return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
 
+    def _check_gap(self, window: Window, cursor: Cursor) -> None:
+        """A walk that ended on a (confirmed) empty page: does the count say more lies below?
+
+        Under every reading modelled, a walk that has read records ends on a page that sends
+        its last records again, never on ``[]``; so an empty end after records is odd, and the
+        count (account-wide; only where it takes ``date``) says how much may lie below.
+        One request per such walk; a count that fails costs the check, never the sync.
+        """
+        if self.splitter is None or cursor.covers is None:
+            return
+        below = below_ladder(cursor.covers)[-1]
+        try:
+            missing = self.count_before(below)
+        except Exception as exc:
+            self.logger.debug("%s: could not count below the walk's end: %s", self.name, exc)
+            return
+        if missing > 0:
+            self.logger.warning(
+                "%s: %s ended on an empty page (asked twice), but the count endpoint says %d "
+                "record(s) lie below %s (account-wide): the listing may not have handed them over",
+                self.name,
+                self._where(window, cursor),
+                missing,
+                below,
+            )
+
     def count_before(self, date: str | None) -> int:
         """The count endpoint: records "before" ``date`` (all when None); one request."""
         return count_of(self.post(str(self.count_path), {"date": date} if date else {}))
 
     def _sift(
-        self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
-    ) -> tuple[list[dict[str, t.Any]], list[str], int]:
-        """Shape a page; keep what is this window's and new. Returns kept, values, skipped."""
+        self,
+        raw: list[t.Any],
+        window: Window,
+        cursor: Cursor | None,
+        seen: dict[t.Any, str],
+        walk: tuple[str | None, set[t.Any]],
+    ) -> tuple[list[dict[str, t.Any]], list[str], int, list[tuple[t.Any, str]]]:
+        """Shape a page; keep what is this window's and new. Returns kept, values, skipped, strays.
+
+        A record out of place (:mod:`tap_heymarket.page_order`) is kept wherever its value
+        falls, even below the walk's floor or above the cursor: its value says nothing about
+        where the server keeps it, so this page may be the only one that shows it. Only below a
+        split boundary (the lower window's part) is it left to the window below.
+        """
         pk, field = self.primary_keys[0], self.cursor_field
+        lowest, strays = walk
         limit = cursor.echo_limit if cursor is not None else None
-        kept: list[dict[str, t.Any]] = []
-        values: list[str] = []
+        readable: list[tuple[dict[str, t.Any], str]] = []
         skipped = 0
-        on_page: set[t.Any] = set()
         for item in raw:
             try:  # a non-object item is a NotAnObject here (records_in), refused by shaping
                 shaped = self.shape_record(item)
                 require_key(shaped, pk)
-                value = require_instant(shaped, field)
+                readable.append((shaped, require_instant(shaped, field)))
             except BadRecordError as exc:
                 skipped += 1
                 self.logger.warning("%s: skipping a record with %s", self.name, exc)
-                continue
-            values.append(value)
-            if (window.floor is not None and value < window.floor) or (
-                window.upper is not None and value >= window.upper
-            ):
-                continue
+        values = [value for _record, value in readable]
+        odd = set(out_of_place(values))
+        kept: list[dict[str, t.Any]] = []
+        named: list[tuple[t.Any, str]] = []
+        on_page: set[t.Any] = set()
+        for position, (shaped, value) in enumerate(readable):
             key = shaped[pk]
-            if (limit is not None and value > limit) or key in seen or key in on_page:
+            if position in odd:
+                named.append((key, value))  # named even when known: a page's tail looks in place
+            if key in seen or key in on_page or key in strays:
+                continue
+            if position in odd:
+                if window.upper is not None and value >= window.upper:
+                    continue
+                if window.floor is not None and value < window.floor and (lowest is None or value >= lowest):
+                    continue
+                strays.add(key)
+            elif (
+                (window.floor is not None and value < window.floor)
+                or (window.upper is not None and value >= window.upper)
+                or (limit is not None and value > limit)
+            ):
                 continue
             on_page.add(key)
             kept.append(shaped)
-        return kept, values, skipped
+        return kept, values, skipped, named
 
     def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
         """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""
@@ -197,6 +255,11 @@ class WindowReader(HeymarketStream):
         scope = ", ".join(f"{k}={v}" for k, v in window.scope.items()) or "team-wide"
         date = cursor.date if cursor is not None else None
         return f"slice [{scope}] on {self.http_method} {self.path} at {self.cursor_request_field}={date}"
+
+
+def _blank_as_empty(body: t.Any) -> t.Any:
+    """``null`` or ``{}`` for a page: an empty one (which the paginator confirms before it ends)."""
+    return [] if body is None or body == {} else body
 
 
 def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:

@@ -28,3 +28,17 @@ def test_the_sdks_environment_parser_takes_a_schema_and_a_prefix(monkeypatch) ->
     monkeypatch.setenv("X_TIMEOUT", "soon")
     with pytest.raises(ValueError):
         settings.parse_environment_config(schema, "X_")
+
+
+def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_its_closing_state() -> None:
+    import inspect
+
+    from singer_sdk import Stream, Tap
+
+    from tap_heymarket.final_state import EndsWithState
+    from tap_heymarket.streams import ContactsStream
+
+    assert "finalize_state_progress_markers" in vars(Stream)  # the SDK method ours extends
+    source = inspect.getsource(Tap.sync_all)
+    assert source.index("stream.sync()") < source.index("stream.finalize_state_progress_markers()")
+    assert ContactsStream.finalize_state_progress_markers is EndsWithState.finalize_state_progress_markers

@@ -1,0 +1,75 @@
+"""What a walk checks and says about what it was given: saved bookmarks, records out of place.
+
+Nothing here decides what is read; these are the warnings that make a narrowed or odd run
+visible (a bookmark in the future, records the server keeps out of its own order), so no
+single saved value or record can silently narrow what a run reads.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tap_heymarket.timestamps import TimestampError, normalize_instant
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+
+def saved_instant(value: object) -> str | None:
+    """A saved (or configured) instant in the tap's one spelling; None when absent or unreadable."""
+    if value in (None, ""):
+        return None
+    try:
+        return normalize_instant(value)
+    except TimestampError:
+        return None
+
+
+def name_strays(stream: Stream, found: t.Iterable[tuple[t.Any, str]], strays: dict[t.Any, str]) -> None:
+    """A warning for each record out of place, once per run (:func:`report_strays` counts them)."""
+    field = t.cast("t.Any", stream).cursor_field
+    for key, value in found:
+        if key not in strays:
+            strays[key] = value
+            stream.logger.warning(
+                "%s: record id=%s is out of place in the listing's order (%s=%s): emitted, and the "
+                "cursor did not follow it",
+                stream.name,
+                key,
+                field,
+                value,
+            )
+
+
+def report_strays(stream: Stream, strays: dict[t.Any, str]) -> None:
+    """The closing line: how many records were out of place, each named."""
+    if not strays:
+        return
+    field = t.cast("t.Any", stream).cursor_field
+    stream.logger.warning(
+        "%s: %d record(s) out of place in the listing's order, emitted where they stood; none "
+        "moved the cursor or the bookmark: %s",
+        stream.name,
+        len(strays),
+        ", ".join(f"id={key} {field}={value}" for key, value in strays.items()),
+    )
+
+
+def warn_future_bookmark(stream: Stream, bookmark: str | None, run_started: str) -> None:
+    """A bookmark later than the run's start reads nothing new: say so on every run.
+
+    The bookmark is kept as it is (never moved to "now", which would hide that something is
+    wrong), so this repeats until someone clears it.
+    """
+    if bookmark is None or bookmark <= run_started:
+        return
+    stream.logger.warning(
+        "%s: the saved bookmark %s is later than this run's start (%s), so nothing is read as new; "
+        "if it is wrong, clear it (`meltano state clear <state id> %s`, or remove "
+        "bookmarks.%s from the state file) and the next run reads from start_date",
+        stream.name,
+        bookmark,
+        run_started,
+        stream.name,
+        stream.name,
+    )
