@@ -65,11 +65,10 @@ def warn_future_bookmark(stream: Stream, bookmark: str | None, run_started: str)
         return
     stream.logger.warning(
         "%s: the saved bookmark %s is later than this run's start (%s), so nothing is read as new; "
-        "if it is wrong, clear it (`meltano state clear <state id> %s`, or remove "
-        "bookmarks.%s from the state file) and the next run reads from start_date",
+        "if it is wrong, remove bookmarks.%s from the state file (or `meltano state clear "
+        "<state id>`, which clears every stream) and the next run reads from start_date",
         stream.name,
         bookmark,
         run_started,
-        stream.name,
         stream.name,
     )
