@@ -37,7 +37,14 @@ from tap_heymarket.pagination import (
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
-from tap_heymarket.walk_checks import name_strays, report_strays, saved_instant, warn_future_bookmark
+from tap_heymarket.walk_checks import (
+    cap_bookmark,
+    hold_bookmark,
+    name_strays,
+    report_strays,
+    saved_instant,
+    warn_future_bookmark,
+)
 from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
 
@@ -160,7 +167,7 @@ class NewestFirstStream(WindowReader):
             pool.submit(functools.partial(self._read_window, key, window))
         held = saved_instant(state.get("replication_key_value"))
         if self.end_date is not None and held is not None:
-            self._hold_bookmark(state, held)
+            hold_bookmark(state, str(self.replication_key), held)
         if not self.full_table:
             self._write_resume(state, top, slices_now, tracked)
         try:
@@ -186,22 +193,11 @@ class NewestFirstStream(WindowReader):
             raise HeymarketFatalError(msg)
         if not self.full_table:
             state.pop("resume", None)
+            cap_bookmark(state, top, held)
             if slices_now != [()] and (self.end_date is None or held is None):
                 state["covered"] = slice_list(set(slices_now) - denied)
         progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
         report_strays(self, strays)
-
-    def _hold_bookmark(self, state: dict[str, t.Any], held: str) -> None:
-        """Start the SDK's tracking of the newest value at the bookmark a backfill window keeps.
-
-        The SDK makes the newest value a run emitted the bookmark; a window of the past emits
-        only older ones, which would move the bookmark back and make the next run re-read up
-        to now. Starting its ``progress_markers`` (the SDK's documented interim state) at the
-        bookmark keeps it (tests/test_backfill_window.py fails if the SDK stops reading it).
-        """
-        markers = state.setdefault("progress_markers", {"Note": "Progress is not resumable if interrupted."})
-        markers.setdefault("replication_key", self.replication_key)
-        markers.setdefault("replication_key_value", held)
 
     def _account(
         self, page: Page, tracked: dict[str, Window], pool: Interleaver[Page], denied: set[Slice]
@@ -271,9 +267,12 @@ class NewestFirstStream(WindowReader):
         }
 
     def _newest(self, page: Page, top: str | None, run_started: str) -> str | None:
-        if not page.records:
+        """The newest value emitted in place so far (a record out of place never sets it)."""
+        odd = {key for key, _value in page.strays}
+        values = [r[self.cursor_field] for r in page.records if r[self.primary_keys[0]] not in odd]
+        if not values:
             return top
-        newest = min(max(r[self.cursor_field] for r in page.records), run_started)
+        newest = min(max(values), run_started)
         return newest if top is None or newest > top else top
 
     def _expected_total(self, windows: list[Window]) -> int | None:

@@ -2,9 +2,11 @@
 
 Split out of :mod:`tap_heymarket.walk` (which plans a run and emits its pages in the main
 thread); nothing here emits a message or touches state. Each page is shaped, filtered
-against the window's bounds as a whole (one record out of order hides nothing), and
-de-duplicated by ID against what the window already handed over; the cursor's decision is
-:class:`~tap_heymarket.pagination.UpdatedCursorPaginator`'s. A 403 on a walk over several
+against the window's bounds as a whole (a record out of place is kept wherever its value
+falls, :mod:`tap_heymarket.page_order`), and de-duplicated by ID against what the window
+already handed over; the cursor's decision is
+:class:`~tap_heymarket.pagination.UpdatedCursorPaginator`'s. A ``null`` or ``{}`` page is an
+empty one (which the paginator asks for again before it ends the walk). A 403 on a walk over several
 inboxes splits it to find the inbox refused; a long walk may hand its lower part to another
 worker (:mod:`tap_heymarket.windows`).
 """

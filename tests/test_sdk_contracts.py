@@ -42,3 +42,20 @@ def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_i
     source = inspect.getsource(Tap.sync_all)
     assert source.index("stream.sync()") < source.index("stream.finalize_state_progress_markers()")
     assert ContactsStream.finalize_state_progress_markers is EndsWithState.finalize_state_progress_markers
+
+
+def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None:
+    from singer_sdk.helpers import _state
+
+    from tap_heymarket.walk_checks import SIGNPOST
+
+    assert SIGNPOST == _state.SIGNPOST_MARKER
+    state = {
+        SIGNPOST: "2024-01-01T00:00:00.000000Z",
+        "progress_markers": {
+            "replication_key": "updated",
+            "replication_key_value": "2026-01-01T00:00:00.000000Z",
+        },
+    }
+    _state.finalize_state_progress_markers(state)
+    assert state["replication_key_value"] == "2024-01-01T00:00:00.000000Z"

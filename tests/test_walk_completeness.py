@@ -198,3 +198,20 @@ def test_a_run_that_changes_nothing_still_ends_with_a_state_after_its_last_recor
     assert any(m["type"] == "RECORD" for m in second.messages)  # records at the bookmark, re-sent
     assert second.messages[-1]["type"] == "STATE"
     assert second.final_state == first.final_state
+
+
+@pytest.mark.parametrize("reading", HIDDEN)
+@pytest.mark.parametrize("case", [CONVERSATIONS, CONTACTS], ids=str)
+def test_a_record_out_of_place_with_a_later_value_never_sets_the_bookmark(
+    start_sandbox, case, reading
+) -> None:
+    api = account(reading)
+    walk = _largest_walk(case, api)
+    newest_in_place = case.newest(api)
+    api.listing(case.stream).misplace(walk[5]["id"], dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc))
+    config = config_for(start_sandbox(api).url)
+    first = run_sync(config, streams=[case.stream])
+    assert case.bookmark(first.final_state) == newest_in_place
+    changed = api.bump(case.stream, [r["id"] for r in walk[-5:]], CHANGED_AT)  # below the stray's value
+    second = run_sync(config, state=first.final_state, streams=[case.stream])
+    assert set(changed) <= set(second.ids(case.stream))
