@@ -1,12 +1,13 @@
 """Property (hypothesis): no record out of place hides a record in place, for any listing.
 
-Any listing of more than one page, any page size, up to ``OUT_OF_PLACE_TOLERANCE`` records whose shown ``updated``
-is arbitrary while the server keeps them where they were (``hidden_sort``), with ``date``
-filtering either the shown value or the hidden key, under strict or inclusive readings at
-micro- or whole-second precision: a full run emits every record in place, an incremental run
-after changes (made after the first run, so valued after its start) emits every change in place, and after each run every record in place at or
-below the bookmark has been emitted with its current value (the bookmark never passes an
-unread record in place). Each example runs the tap against a real sandbox server.
+Any listing of more than one page, any page size, up to ``OUT_OF_PLACE_TOLERANCE`` records
+whose shown ``updated`` is arbitrary while the server keeps them where they were
+(``hidden_sort``), with ``date`` filtering either the shown value or the hidden key, under
+strict or inclusive readings at micro- or whole-second precision: a full run emits every
+record in place, an incremental run after changes (made after the first run, so valued after
+its start) emits every change in place, and after each run every record in place at or below
+the bookmark has been emitted with its current value (the bookmark never passes an unread
+record in place). Each example runs the tap against a real sandbox server.
 """
 
 from __future__ import annotations
