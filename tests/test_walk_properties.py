@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tap_heymarket import clock
-from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
+from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE, cursor_bases, out_of_place
 from tap_heymarket.sandbox import SandboxAPI, generate, serve
 from tap_heymarket.sandbox.readings import Reading
 from tap_heymarket.timestamps import format_instant
@@ -123,3 +123,24 @@ def test_no_record_out_of_place_hides_a_record_in_place_full_or_incremental(case
         )
     finally:
         sandbox.stop()
+
+
+instants = st.integers(min_value=0, max_value=10**6).map(
+    lambda n: format_instant(dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=n))
+)
+
+
+@given(
+    st.lists(instants, min_size=1, max_size=40),
+    st.lists(st.tuples(st.integers(min_value=0, max_value=40), instants), max_size=OUT_OF_PLACE_TOLERANCE),
+)
+@settings(WALKS, max_examples=400)
+def test_the_cursor_base_is_never_below_a_value_in_place_and_few_are_named_out_of_place(
+    in_place: list[str], odd: list[tuple[int, str]]
+) -> None:
+    page = sorted(in_place, reverse=True)  # in place: newest first
+    for position, value in odd:
+        page.insert(min(position, len(page)), value)
+    assert cursor_bases(page)[0] >= min(in_place)
+    assert len(out_of_place(page)) <= len(odd)
+    assert out_of_place(sorted(page, reverse=True)) == []
