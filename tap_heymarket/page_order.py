@@ -71,3 +71,4 @@ class PageValues:
     size: int  # records on the page, readable or not
     new: int  # records the walk has not seen before in this window
     floor: str | None = None  # the window's lower bound: a page reaching below it is the last
+    settled: list[str] | None = None  # the values the cursor may use (None: all of them)

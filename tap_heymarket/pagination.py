@@ -226,7 +226,7 @@ class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
             return self._coarser(current)
         self.policy.note_page(page.size)
         self.policy.note_values(values)
-        bases = cursor_bases(values)
+        bases = cursor_bases(self.plausible(page.settled) or values if page.settled is not None else values)
         if page.floor is not None and bases[0] < page.floor:
             return None  # the records in place have reached below the floor
         if page.new == 0 and page.size < self.policy.page_size:

@@ -36,12 +36,11 @@ from tap_heymarket.pagination import (
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import ProgressReporter
+from tap_heymarket.strays import Handoff, name_strays, report_strays
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 from tap_heymarket.walk_checks import (
     cap_bookmark,
     hold_bookmark,
-    name_strays,
-    report_strays,
     saved_instant,
     warn_future_bookmark,
 )
@@ -157,6 +156,7 @@ class NewestFirstStream(WindowReader):
         progress = ProgressReporter(self, expected_total=self._expected_total(windows))
         denied: set[Slice] = set()
         strays: dict[t.Any, str] = {}
+        handoff = Handoff(self.primary_keys[0])
         reason = ""
         concurrency = int(self.config.get("max_concurrency", 6))
         self._splits_left = (
@@ -175,6 +175,8 @@ class NewestFirstStream(WindowReader):
                 for record in page.records:
                     interrupt.check()
                     yield record
+                handoff.emitted(page.records, first_below=page.first and page.key.endswith(".below"))
+                handoff.hold(page.handoff)
                 top = self._newest(page, top, run_started)
                 self._account(page, tracked, pool, denied)
                 reason = page.reason or reason
@@ -188,6 +190,7 @@ class NewestFirstStream(WindowReader):
             if self.get_batch_config(self.config) is None:
                 self._tap.state_writer.write_state(self.tap_state)  # what was emitted, no more
             raise
+        yield from handoff.remaining()
         if denied and denied >= set(slices_now):
             msg = f"{reason} (every slice was refused: {_describe(denied)})"
             raise HeymarketFatalError(msg)

@@ -1,4 +1,4 @@
-"""What a walk checks and says about what it was given: saved bookmarks, records out of place.
+"""What a walk checks and says about the state it was given (records out of place: :mod:`.strays`).
 
 It also holds the two touches a walk makes to the SDK's interim state (a held bookmark, a
 capped one), so that what the walk trusts of a saved value is written down in one place.
@@ -57,36 +57,6 @@ def hold_bookmark(state: dict[str, t.Any], replication_key: str, held: str) -> N
     markers = state.setdefault("progress_markers", {"Note": "Progress is not resumable if interrupted."})
     markers.setdefault("replication_key", replication_key)
     markers.setdefault("replication_key_value", held)
-
-
-def name_strays(stream: Stream, found: t.Iterable[tuple[t.Any, str]], strays: dict[t.Any, str]) -> None:
-    """A warning for each record out of place, once per run (:func:`report_strays` counts them)."""
-    field = t.cast("t.Any", stream).cursor_field
-    for key, value in found:
-        if key not in strays:
-            strays[key] = value
-            stream.logger.warning(
-                "%s: record id=%s is out of place in the listing's order (%s=%s): emitted, and the "
-                "cursor did not follow it",
-                stream.name,
-                key,
-                field,
-                value,
-            )
-
-
-def report_strays(stream: Stream, strays: dict[t.Any, str]) -> None:
-    """The closing line: how many records were out of place, each named."""
-    if not strays:
-        return
-    field = t.cast("t.Any", stream).cursor_field
-    stream.logger.warning(
-        "%s: %d record(s) out of place in the listing's order, emitted where they stood; none "
-        "moved the cursor or the bookmark: %s",
-        stream.name,
-        len(strays),
-        ", ".join(f"id={key} {field}={value}" for key, value in strays.items()),
-    )
 
 
 def warn_future_bookmark(stream: Stream, bookmark: str | None, run_started: str) -> None:

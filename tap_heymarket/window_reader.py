@@ -18,7 +18,6 @@ import typing as t
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
-from tap_heymarket.page_order import out_of_place
 from tap_heymarket.pagination import (
     Cursor,
     CursorIgnoredError,
@@ -29,7 +28,7 @@ from tap_heymarket.pagination import (
     below_ladder,
 )
 from tap_heymarket.plan import Slice, Window
-from tap_heymarket.records import BadRecordError, require_instant, require_key
+from tap_heymarket.sift import Memo, sift_page
 from tap_heymarket.timestamps import parse_instant
 from tap_heymarket.windows import Splitter
 
@@ -53,6 +52,8 @@ class Page:
     reason: str = ""  # why the slices were denied (the API's answer, one line)
     spawned: list[tuple[str, Window]] = dataclasses.field(default_factory=list)  # split off below
     strays: list[tuple[t.Any, str]] = dataclasses.field(default_factory=list)  # (id, value) out of place
+    handoff: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)  # strays for the window below
+    first: bool = False  # the window's first page
 
 
 class WindowReader(HeymarketStream):
@@ -80,8 +81,7 @@ class WindowReader(HeymarketStream):
             window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
         )
         seen: dict[t.Any, str] = {}
-        strays: set[t.Any] = set()  # out-of-place records handed over (few; never forgotten)
-        lowest = window.floor  # the walk's own floor (a split raises window.floor to a boundary)
+        memo = Memo(window.floor)
         reported = 0
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
@@ -94,9 +94,12 @@ class WindowReader(HeymarketStream):
                     return
                 finally:
                     counter.increment()
-                kept, values, skipped, odd = self._sift(raw, window, cursor, seen, (lowest, strays))
+                sifted = sift_page(self, raw, window, cursor, seen, memo=memo)
+                kept, values = sifted.kept, sifted.values
                 try:
-                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
+                    paginator.advance_page(
+                        PageValues(values, len(raw), len(kept), window.floor, sifted.settled)
+                    )
                 except (CursorIgnoredError, CursorUnreadableError) as exc:
                     msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
                     raise WalkError(msg) from None
@@ -106,7 +109,7 @@ class WindowReader(HeymarketStream):
                 if after is None and not raw and cursor is not None and cursor.again and window.floor is None:
                     self._check_gap(window, cursor)
                 _forget_above(seen, after)
-                spawned = self._split(key, window, after, values) if paginator.count == 1 else []
+                spawned = self._split(key, window, after, sifted.settled) if paginator.count == 1 else []
                 if spawned:
                     window = dataclasses.replace(window, floor=spawned[0][1].upper)
                 unreachable = paginator.unreachable_values[reported:]
@@ -116,10 +119,12 @@ class WindowReader(HeymarketStream):
                     kept,
                     dataclasses.replace(window, cursor=after.resumable() if after is not None else None),
                     paginator.finished,
-                    skipped,
+                    sifted.skipped,
                     unreachable,
                     spawned=spawned,
-                    strays=odd,
+                    strays=sifted.named,
+                    handoff=sifted.handoff,
+                    first=paginator.count == 1,
                 )
 
     def _split(
@@ -173,61 +178,6 @@ class WindowReader(HeymarketStream):
     def count_before(self, date: str | None) -> int:
         """The count endpoint: records "before" ``date`` (all when None); one request."""
         return count_of(self.post(str(self.count_path), {"date": date} if date else {}))
-
-    def _sift(
-        self,
-        raw: list[t.Any],
-        window: Window,
-        cursor: Cursor | None,
-        seen: dict[t.Any, str],
-        walk: tuple[str | None, set[t.Any]],
-    ) -> tuple[list[dict[str, t.Any]], list[str], int, list[tuple[t.Any, str]]]:
-        """Shape a page; keep what is this window's and new. Returns kept, values, skipped, strays.
-
-        A record out of place (:mod:`tap_heymarket.page_order`) is kept wherever its value
-        falls, even below the walk's floor or above the cursor: its value says nothing about
-        where the server keeps it, so this page may be the only one that shows it. Only below a
-        split boundary (the lower window's part) is it left to the window below.
-        """
-        pk, field = self.primary_keys[0], self.cursor_field
-        lowest, strays = walk
-        limit = cursor.echo_limit if cursor is not None else None
-        readable: list[tuple[dict[str, t.Any], str]] = []
-        skipped = 0
-        for item in raw:
-            try:  # a non-object item is a NotAnObject here (records_in), refused by shaping
-                shaped = self.shape_record(item)
-                require_key(shaped, pk)
-                readable.append((shaped, require_instant(shaped, field)))
-            except BadRecordError as exc:
-                skipped += 1
-                self.logger.warning("%s: skipping a record with %s", self.name, exc)
-        values = [value for _record, value in readable]
-        odd = set(out_of_place(values))
-        kept: list[dict[str, t.Any]] = []
-        named: list[tuple[t.Any, str]] = []
-        on_page: set[t.Any] = set()
-        for position, (shaped, value) in enumerate(readable):
-            key = shaped[pk]
-            if position in odd:
-                named.append((key, value))  # named even when known: a page's tail looks in place
-            if key in seen or key in on_page or key in strays:
-                continue
-            if position in odd:
-                if window.upper is not None and value >= window.upper:
-                    continue
-                if window.floor is not None and value < window.floor and (lowest is None or value >= lowest):
-                    continue
-                strays.add(key)
-            elif (
-                (window.floor is not None and value < window.floor)
-                or (window.upper is not None and value >= window.upper)
-                or (limit is not None and value > limit)
-            ):
-                continue
-            on_page.add(key)
-            kept.append(shaped)
-        return kept, values, skipped, named
 
     def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
         """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""

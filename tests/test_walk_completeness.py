@@ -15,6 +15,7 @@ import logging
 
 import pytest
 
+from tap_heymarket import windows
 from tap_heymarket.sandbox.readings import Reading
 from tap_heymarket.sandbox.server import Fault
 from tap_heymarket.timestamps import format_instant
@@ -215,3 +216,19 @@ def test_a_record_out_of_place_with_a_later_value_never_sets_the_bookmark(
     changed = api.bump(case.stream, [r["id"] for r in walk[-5:]], CHANGED_AT)  # below the stray's value
     second = run_sync(config, state=first.final_state, streams=[case.stream])
     assert set(changed) <= set(second.ids(case.stream))
+
+
+@pytest.mark.parametrize("reading", HIDDEN)
+def test_in_a_split_walk_a_stale_record_above_the_boundary_is_emitted_once(
+    start_sandbox, monkeypatch, reading
+) -> None:
+    monkeypatch.setattr(windows, "MIN_PAGES", 4)  # the test account is small: let its walks split
+    api = account(reading)
+    walk = _largest_walk(CONVERSATIONS, api)
+    stale = [walk[n]["id"] for n in (40, 70, 100)]  # kept by the server above the boundary
+    for record_id in stale:
+        api.conversations.misplace(record_id, STALE)
+    result = run_sync(config_for(start_sandbox(api).url))
+    assert any("date" in r.body for r in api.requests if r.path == "/v1/conversations/count")  # split
+    ids = result.ids()
+    assert sorted(ids) == sorted(api.conversations.records)  # every one, once

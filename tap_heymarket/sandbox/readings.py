@@ -45,7 +45,7 @@ class Reading:
     #: a record whose shown value differs from its rank is out of place (a stale or early value)
     hidden_sort: bool = False
     filter_hidden: bool = False  # with hidden_sort: ``date`` compares the hidden key, not the value
-    transient_blank: str = ""  # "[]", "null" or "{}": every 4th page of a listing, once, that body
+    transient_blank: str = ""  # "[]", "null" or "{}": every 4th page of a listing (never twice)
     ignore_page: bool = False  # page-number listings (surveys) answer every page with the first
 
     def __str__(self) -> str:

@@ -104,6 +104,7 @@ class SandboxAPI:
         self.messages = Listing(self.data.messages, "date")
         self._blank_paths = {"/v1/conversations", "/v1/messages/all", *self.listings}
         self._served: dict[str, int] = {}
+        self._blanked: set[tuple[str, str]] = set()
 
     @property
     def reading(self) -> Reading:
@@ -219,7 +220,7 @@ class SandboxAPI:
             return 200, json.dumps(fixed[method, path]).encode()
         if method != "POST":
             return deletions.answer(self, method, path)
-        if self._blank_now(path):
+        if self._blank_now(path, body):
             return 200, self.reading.transient_blank.encode()
         try:
             if path == "/v1/conversations":
@@ -251,13 +252,18 @@ class SandboxAPI:
         rows = sorted(self.data.surveys, key=lambda s: s["id"])[(page - 1) * limit : page * limit]
         return 200, Listing(rows, "updated").body([r["id"] for r in rows])
 
-    def _blank_now(self, path: str) -> bool:
-        """Under ``transient_blank``: every 4th request to a listing gets a blank page, once."""
+    def _blank_now(self, path: str, body: dict[str, t.Any]) -> bool:
+        """Under ``transient_blank``: every 4th request to a listing gets a blank page, and the
+        same request sent again gets the real one (transient: a blank is never repeated)."""
         if not self.reading.transient_blank or path not in self._blank_paths:
             return False
+        asked = (path, json.dumps(body, sort_keys=True))
         with self._lock:
             self._served[path] = self._served.get(path, 0) + 1
-            return self._served[path] % 4 == 0
+            if self._served[path] % 4 or asked in self._blanked:
+                return False
+            self._blanked.add(asked)
+            return True
 
     def _conversations(self, body: dict[str, t.Any]) -> tuple[int, bytes]:
         user = body.get("id")
