@@ -22,6 +22,8 @@ import time
 
 from support import WORK, Run, Sandbox, baseline, record_set, tap
 
+from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
+
 REPEATS = 3
 PAGE = 30
 CHECKS: list[tuple[str, bool, str]] = []
@@ -50,10 +52,12 @@ def floor_of(run: Run, tie_safe: bool = True) -> int:
     """Pages per walk (one walk per view) plus each walk's last, empty or repeated, page.
 
     A cursor that loses no tied record must ask again for the oldest record of each page
-    (nothing tells whether more records share its value), so each page brings at most
-    ``page - 1`` new ones: that is the tie-safe floor; ``ceil(N/page)`` is the naive one.
+    (nothing tells whether more records share its value), and one that no record out of place
+    can mislead for the ``OUT_OF_PLACE_TOLERANCE`` before it too (a page's tail cannot be told
+    from stale values), so each page brings at most ``page - 1 - OUT_OF_PLACE_TOLERANCE`` new
+    ones: that is the safe floor; ``ceil(N/page)`` is the naive one.
     """
-    per_page = PAGE - 1 if tie_safe else PAGE
+    per_page = PAGE - 1 - OUT_OF_PLACE_TOLERANCE if tie_safe else PAGE
     return sum(math.ceil(n / per_page) + 1 for n in view_sizes(run).values())
 
 

@@ -1,14 +1,14 @@
 """Newest-first cursor pagination that holds under every plausible reading of the cursor.
 
 A listing returns the newest records "before" ``date``; the next ``date`` is derived from the
-page's **oldest** value ``m`` (not its last record: a record out of order would mislead).
-The reference leaves open how ``date`` is compared (to the microsecond, millisecond or whole
-second; "before" or "before or equal"). The cursor is built so that no reading loses a record:
+page's order as a whole (:func:`~tap_heymarket.page_order.cursor_bases`: never from one value,
+which may be out of place). The reference leaves open how ``date`` is compared (to the
+microsecond, millisecond or whole second; "before" or "before or equal"), so no reading may
+lose a record:
 
-* **Step above the oldest value.** The next cursor is the smallest whole millisecond above
-  ``m`` (a whole second when ``m`` was written without a fraction, since its fraction may have
-  been cut off), so the rest of a tie group at ``m`` comes back under strict and inclusive
-  readings alike. What comes back twice is dropped by ID by the walk.
+* **Step above the value ``m`` the page's order allows**, to the next whole millisecond (a
+  whole second when ``m`` has no fraction: it may have been cut), so the rest of a tie group
+  at ``m`` comes back under every reading. What comes back twice is dropped by ID.
 * **Trust, but verify.** A server that compares at whole seconds cuts such a cursor back to
   the second, skipping the rest of ``m``'s group. Every response to a sub-second cursor must
   reach back to ``m`` (a witness); if it does not, the stream's cursors coarsen to whole
@@ -19,7 +19,7 @@ second; "before" or "before or equal"). The cursor is built so that no reading l
   warns naming the value: those records cannot be reached through the cursor. If no way below
   works, the server ignores the cursor: :class:`CursorIgnoredError`, never a loop.
 * **A page with no readable cursor value** is an error (:class:`CursorUnreadableError`),
-  never a silent end of the listing.
+  never a silent end of the listing; an empty page is asked for once more before it ends one.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
 
+from tap_heymarket.page_order import PageValues, cursor_bases
 from tap_heymarket.timestamps import (
     TimestampError,
     format_instant,
@@ -84,6 +85,7 @@ class Cursor:
     covers: str | None = None  # the response must reach back to this value (a witness)
     below: str | None = None  # stepping past a stuck value: nothing at or above it may come back
     rung: int = 0  # attempt on the ladder of spellings of "below"
+    again: int = 0  # 1: the same request once more, to confirm that the listing ends here
 
     def to_state(self) -> dict[str, t.Any]:
         """A JSON-safe form for STATE (where an interrupted walk resumes)."""
@@ -102,12 +104,13 @@ class Cursor:
         except TimestampError:
             return None
         rung = value.get("rung", 0)
-        return cls(**fields, rung=rung if isinstance(rung, int) and 0 <= rung < 8 else 0)
+        rung = rung if isinstance(rung, int) and 0 <= rung < 8 else 0
+        return cls(fields["date"], fields["covers"], fields["below"], rung=rung)
 
     def resumable(self) -> Cursor:
         """Where a later run resumes: never past a stuck value (stuck may have been a fault)."""
         if self.below is None:
-            return self
+            return dataclasses.replace(self, again=0)
         return Cursor(step_above(self.below, ONE_S), covers=self.below)
 
     @property
@@ -167,16 +170,6 @@ class CursorPolicy:
             self.page_size = max(self.page_size, size)
 
 
-@dataclasses.dataclass
-class PageValues:
-    """What the paginator needs to know of a page (the walk decodes and filters it)."""
-
-    values: list[str]  # every readable cursor value on the page, in page order
-    size: int  # records on the page, readable or not
-    new: int  # records the walk has not seen before in this window
-    floor: str | None = None  # the window's lower bound: a page reaching below it is the last
-
-
 class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
     """The next ``date`` from the page's oldest value (see the module docstring)."""
 
@@ -193,6 +186,7 @@ class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
         self.record_field = record_field
         self.stream_name = stream_name
         self.unreachable_values: list[str] = []
+        self.confirmations = 0  # empty pages asked for once more
         self._page = PageValues([], 0, 0)
         self._next: Cursor | None = None
 
@@ -223,21 +217,38 @@ class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
         if current is not None and current.below is not None and self._came_back(current.below, page.values):
             return self._next_rung(current)
         values = self.plausible(page.values)
-        if not values:  # empty, or nothing but echoes of newer records: the end of the listing
-            return self._coarser(current) if current is not None and self._needs_witness(current) else None
+        if not values:  # empty, or nothing but echoes of newer records: the end of the listing?
+            if current is not None and self._needs_witness(current):
+                return self._coarser(current)
+            return self._confirm_end(current)
         oldest, newest = min(values), max(values)
         if current is not None and self._needs_witness(current) and newest < t.cast("str", current.covers):
             return self._coarser(current)
         self.policy.note_page(page.size)
         self.policy.note_values(values)
-        if page.floor is not None and oldest < page.floor:
-            return None
+        bases = cursor_bases(self.plausible(page.settled) or values if page.settled is not None else values)
+        if page.floor is not None and bases[0] < page.floor:
+            return None  # the records in place have reached below the floor
         if page.new == 0 and page.size < self.policy.page_size:
             return None
-        candidate = Cursor(step_above(oldest, self.policy.step()), covers=oldest)
-        if current is None or current.date is None or t.cast("str", candidate.date) < current.date:
-            return candidate
+        for base in bases if page.new else bases[:1]:  # the safest value that moves the walk on
+            candidate = Cursor(step_above(base, self.policy.step()), covers=base)
+            if current is None or current.date is None or t.cast("str", candidate.date) < current.date:
+                return candidate
         return self._stuck(oldest, all(v == oldest for v in values), len(values))
+
+    def _confirm_end(self, current: Cursor | None) -> Cursor | None:
+        """An empty page ends the walk only when the same request, sent again, is empty too.
+
+        A transient ``[]`` (or ``null``, ``{}``) taken at its word would hide everything below:
+        one more request per walk that ends on an empty page, never one per page.
+        """
+        if current is not None and current.again:
+            return None
+        self.confirmations += 1
+        if current is None:
+            return Cursor(None, again=1)
+        return dataclasses.replace(current, again=1)
 
     @staticmethod
     def _came_back(stuck: str, values: list[str]) -> bool:

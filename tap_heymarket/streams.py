@@ -18,9 +18,13 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.conform import Conformer
+from tap_heymarket.final_state import EndsWithState
+from tap_heymarket.page_numbers import PageNumberPaginator
+from tap_heymarket.pagination import CursorIgnoredError
 from tap_heymarket.plan import Slice, Window, member_groups
 from tap_heymarket.records import BadRecordError, as_boolean, as_reference, as_reference_list
 from tap_heymarket.walk import NewestFirstStream
+from tap_heymarket.window_reader import WalkError
 
 
 def _schemas_dir() -> Path:
@@ -34,8 +38,8 @@ def _schemas_dir() -> Path:
 SCHEMAS_DIR = _schemas_dir()
 
 
-class _SchemaFromFile:
-    """Streams load ``schemas/<stream name>.json`` and conform records to it."""
+class _SchemaFromFile(EndsWithState):
+    """Streams load ``schemas/<stream name>.json``, conform records to it, end on a STATE."""
 
     schema = StreamSchema(SchemaDirectory(SCHEMAS_DIR))
 
@@ -217,16 +221,18 @@ class SurveysStream(_ShapedOnEmit, HeymarketStream):
         return {"limit": self.page_size, "page": next_page_token or 1}
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
-        """Pages until one comes back short (or empty)."""
+        """Pages until one comes back short (or empty); a full page of known records is an error."""
 
         def pages() -> t.Iterator[dict[str, t.Any]]:
-            page = 1
-            while True:
+            paginator = PageNumberPaginator(self.page_size, self.primary_keys[0])
+            while not paginator.finished:
+                page = paginator.current_value
                 records = self.records_in(self.fetch_interruptibly(context, page))
-                yield from records
-                if len(records) < self.page_size:
-                    return
-                page += 1
+                try:
+                    yield from paginator.advance_page(records)
+                except CursorIgnoredError as exc:
+                    msg = f"{self.name}: cannot walk {self.http_method} {self.path} at page={page}: {exc}"
+                    raise WalkError(msg) from None
 
         yield from self.guarded(pages)
         self.close_full_table_version()

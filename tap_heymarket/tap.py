@@ -8,6 +8,7 @@ the inbox directory (``GET /v1/inboxes``, fetched once).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import random
 import sys
@@ -16,7 +17,6 @@ import typing as t
 
 import requests
 from singer_sdk import Stream, Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 
 from tap_heymarket import clock, interrupt, settings, streams
@@ -24,10 +24,12 @@ from tap_heymarket.auth import HeymarketAuth
 from tap_heymarket.concurrency import call_interruptibly
 from tap_heymarket.config_errors import type_errors, userinfo_secrets
 from tap_heymarket.errors import HeymarketFatalError
+from tap_heymarket.final_state import LastMessageWriter
 from tap_heymarket.messages import MessagesStream
 from tap_heymarket.plan import migrate_per_inbox_state
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.redaction import redact_secrets
+from tap_heymarket.state_file import checked_state, read_state_text
 
 
 class _ClassProperty:
@@ -58,7 +60,7 @@ class TapHeymarket(Tap):
 
     name = "tap-heymarket"
     config_jsonschema = settings.CONFIG_SCHEMA
-    message_writer_class = MsgSpecWriter
+    message_writer_class = LastMessageWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -189,8 +191,8 @@ class TapHeymarket(Tap):
         return any(s.selected for s in self.streams.values() if s is not stream)
 
     def load_state(self, state: dict[str, t.Any]) -> None:
-        """The SDK's state loading, then the old per-inbox conversation layout folded in."""
-        super().load_state(state)
+        """The state checked (:mod:`.state_file`), loaded as the SDK does, the old layout folded in."""
+        super().load_state(checked_state(state))
         conversations = self.state.get("bookmarks", {}).get("conversations")
         if isinstance(conversations, dict) and migrate_per_inbox_state(conversations, "updated"):
             self.logger.info("conversations: per-inbox bookmarks folded into one (the oldest of them)")
@@ -201,6 +203,11 @@ class TapHeymarket(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the tap; report API and network failures as one line, without a traceback."""
         try:
+            state = kwargs.get("state")
+            if state is not None:  # checked here, where the file's name is known
+                text = state.read()
+                read_state_text(text, getattr(state, "name", "--state"))
+                kwargs["state"] = io.StringIO(text)
             super().invoke(*args, **kwargs)
         except ConfigValidationError as exc:
             for line in exc.errors or [str(exc)]:  # one line each, without the SDK's summary line

@@ -35,7 +35,14 @@ from tap_heymarket.pagination import (
 )
 from tap_heymarket.plan import Slice, Window, slice_list, slice_set
 from tap_heymarket.progress import CountUnavailable, ProgressReporter
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant
+from tap_heymarket.strays import Handoff, name_strays, report_strays
+from tap_heymarket.timestamps import format_instant
+from tap_heymarket.walk_checks import (
+    cap_bookmark,
+    hold_bookmark,
+    saved_instant,
+    warn_future_bookmark,
+)
 from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
 
@@ -103,7 +110,7 @@ class NewestFirstStream(WindowReader):
     @property
     def end_date(self) -> str | None:
         """The end of a backfill window (``end_date``), or None (up to now)."""
-        return None if self.full_table else _normalized_or_none(self.config.get("end_date"))
+        return None if self.full_table else saved_instant(self.config.get("end_date"))
 
     def get_replication_key_signpost(self, context: t.Any = None) -> t.Any:
         """The most the bookmark may become: the run's start, in the tap's one spelling.
@@ -119,10 +126,10 @@ class NewestFirstStream(WindowReader):
         if end is None:
             return cap
         cap = min(cap, end)
-        held = _normalized_or_none(self.stream_state.get("replication_key_value"))
+        held = saved_instant(self.stream_state.get("replication_key_value"))
         if held is None:
             return cap
-        start = _normalized_or_none(self.config.get("start_date"))
+        start = saved_instant(self.config.get("start_date"))
         if start is not None and start > held:
             return held  # the window does not reach down to the bookmark: it stays
         return max(held, cap)
@@ -147,6 +154,8 @@ class NewestFirstStream(WindowReader):
         run_started = format_instant(self.heymarket.run_started)
         progress = ProgressReporter(self, expected_total=self._expected_total(windows))
         denied: set[Slice] = set()
+        strays: dict[t.Any, str] = {}
+        handoff = Handoff(self.primary_keys[0])
         reason = ""
         concurrency = int(self.config.get("max_concurrency", 6))
         self._splits_left = (
@@ -155,9 +164,9 @@ class NewestFirstStream(WindowReader):
         pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
         for key, window in tracked.items():
             pool.submit(functools.partial(self._read_window, key, window))
-        held = _normalized_or_none(state.get("replication_key_value"))
+        held = saved_instant(state.get("replication_key_value"))
         if self.end_date is not None and held is not None:
-            self._hold_bookmark(state, held)
+            hold_bookmark(state, str(self.replication_key), held)
         if not self.full_table:
             self._write_resume(state, top, slices_now, tracked)
         try:
@@ -165,38 +174,32 @@ class NewestFirstStream(WindowReader):
                 for record in page.records:
                     interrupt.check()
                     yield record
+                handoff.emitted(page.records, first_below=page.first and page.key.endswith(".below"))
+                handoff.hold(page.handoff)
                 top = self._newest(page, top, run_started)
                 self._account(page, tracked, pool, denied)
                 reason = page.reason or reason
                 if not self.full_table:
                     self._write_resume(state, top, slices_now, tracked)
                 progress.page(len(page.records), page.skipped, page.unreachable)
+                name_strays(self, page.strays, strays)
         except GeneratorExit:
             raise
         except BaseException:
             if self.get_batch_config(self.config) is None:
                 self._tap.state_writer.write_state(self.tap_state)  # what was emitted, no more
             raise
+        yield from handoff.remaining()
         if denied and denied >= set(slices_now):
             msg = f"{reason} (every slice was refused: {_describe(denied)})"
             raise HeymarketFatalError(msg)
         if not self.full_table:
             state.pop("resume", None)
+            cap_bookmark(state, top, held)
             if slices_now != [()] and (self.end_date is None or held is None):
                 state["covered"] = slice_list(set(slices_now) - denied)
         progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
-
-    def _hold_bookmark(self, state: dict[str, t.Any], held: str) -> None:
-        """Start the SDK's tracking of the newest value at the bookmark a backfill window keeps.
-
-        The SDK makes the newest value a run emitted the bookmark; a window of the past emits
-        only older ones, which would move the bookmark back and make the next run re-read up
-        to now. Starting its ``progress_markers`` (the SDK's documented interim state) at the
-        bookmark keeps it (tests/test_backfill_window.py fails if the SDK stops reading it).
-        """
-        markers = state.setdefault("progress_markers", {"Note": "Progress is not resumable if interrupted."})
-        markers.setdefault("replication_key", self.replication_key)
-        markers.setdefault("replication_key_value", held)
+        report_strays(self, strays)
 
     def _account(
         self, page: Page, tracked: dict[str, Window], pool: Interleaver[Page], denied: set[Slice]
@@ -217,14 +220,16 @@ class NewestFirstStream(WindowReader):
         if self.full_table:
             return [Window(scope, long=True) for scope in self.scopes(slices_now)], slices_now, None
         state = self.stream_state
-        start_date = _normalized_or_none(self.config.get("start_date"))
-        floor = _normalized_or_none(self.get_starting_replication_key_value(None))
+        start_date = saved_instant(self.config.get("start_date"))
+        run_started = format_instant(self.heymarket.run_started)
+        warn_future_bookmark(self, saved_instant(state.get("replication_key_value")), run_started)
+        floor = saved_instant(self.get_starting_replication_key_value(None))
         if floor is not None:
             floor = max(self.reread_floor(floor), start_date or "")
         covered = slice_set(state["covered"]) if "covered" in state else set(slices_now)
         resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
         resumed = slice_set(resume.get("slices")) & set(slices_now)
-        top = _normalized_or_none(resume.get("top"))
+        top = saved_instant(resume.get("top"))
         end_date = self.end_date
         floors: dict[str | None, list[Slice]] = {}
         chosen: str | None
@@ -263,9 +268,12 @@ class NewestFirstStream(WindowReader):
         }
 
     def _newest(self, page: Page, top: str | None, run_started: str) -> str | None:
-        if not page.records:
+        """The newest value emitted in place so far (a record out of place never sets it)."""
+        odd = {key for key, _value in page.strays}
+        values = [r[self.cursor_field] for r in page.records if r[self.primary_keys[0]] not in odd]
+        if not values:
             return top
-        newest = min(max(r[self.cursor_field] for r in page.records), run_started)
+        newest = min(max(values), run_started)
         return newest if top is None or newest > top else top
 
     def _expected_total(self, windows: list[Window]) -> int | None:
@@ -284,12 +292,3 @@ def _describe(slices: t.Iterable[Slice]) -> str:
     return ", ".join(
         f"inbox {s[0]} ({'closed' if s[1] else 'open'})" if s else "the whole listing" for s in sorted(slices)
     )
-
-
-def _normalized_or_none(value: object) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return normalize_instant(value)
-    except TimestampError:
-        return None

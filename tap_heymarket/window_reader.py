@@ -2,9 +2,11 @@
 
 Split out of :mod:`tap_heymarket.walk` (which plans a run and emits its pages in the main
 thread); nothing here emits a message or touches state. Each page is shaped, filtered
-against the window's bounds as a whole (one record out of order hides nothing), and
-de-duplicated by ID against what the window already handed over; the cursor's decision is
-:class:`~tap_heymarket.pagination.UpdatedCursorPaginator`'s. A 403 on a walk over several
+against the window's bounds as a whole (a record out of place is kept wherever its value
+falls, :mod:`tap_heymarket.page_order`), and de-duplicated by ID against what the window
+already handed over; the cursor's decision is
+:class:`~tap_heymarket.pagination.UpdatedCursorPaginator`'s. A ``null`` or ``{}`` page is an
+empty one (which the paginator asks for again before it ends the walk). A 403 on a walk over several
 inboxes splits it to find the inbox refused; a long walk may hand its lower part to another
 worker (:mod:`tap_heymarket.windows`).
 """
@@ -24,10 +26,11 @@ from tap_heymarket.pagination import (
     CursorUnreadableError,
     PageValues,
     UpdatedCursorPaginator,
+    below_ladder,
 )
 from tap_heymarket.plan import Slice, Window
 from tap_heymarket.progress import OptionalCount
-from tap_heymarket.records import BadRecordError, require_instant, require_key
+from tap_heymarket.sift import Memo, sift_page
 from tap_heymarket.timestamps import parse_instant
 from tap_heymarket.windows import Splitter
 
@@ -50,6 +53,9 @@ class Page:
     denied: list[Slice] = dataclasses.field(default_factory=list)
     reason: str = ""  # why the slices were denied (the API's answer, one line)
     spawned: list[tuple[str, Window]] = dataclasses.field(default_factory=list)  # split off below
+    strays: list[tuple[t.Any, str]] = dataclasses.field(default_factory=list)  # (id, value) out of place
+    handoff: list[dict[str, t.Any]] = dataclasses.field(default_factory=list)  # strays for the window below
+    first: bool = False  # the window's first page
 
 
 class WindowReader(HeymarketStream):
@@ -77,29 +83,35 @@ class WindowReader(HeymarketStream):
             window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
         )
         seen: dict[t.Any, str] = {}
+        memo = Memo(window.floor)
         reported = 0
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
                 cursor = paginator.current_value
                 try:
-                    raw = self.records_in(self.fetch(window.scope, cursor))
+                    raw = self.records_in(_blank_as_empty(self.fetch(window.scope, cursor)))
                 except AccessDeniedError as exc:
                     yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
                     return
                 finally:
                     counter.increment()
-                kept, values, skipped = self._sift(raw, window, cursor, seen)
+                sifted = sift_page(self, raw, window, cursor, seen, memo=memo)
+                kept, values = sifted.kept, sifted.values
                 try:
-                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
+                    paginator.advance_page(
+                        PageValues(values, len(raw), len(kept), window.floor, sifted.settled)
+                    )
                 except (CursorIgnoredError, CursorUnreadableError) as exc:
                     msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
                     raise WalkError(msg) from None
                 for record in kept:
                     seen[record[self.primary_keys[0]]] = record[self.cursor_field]
                 after = None if paginator.finished else paginator.current_value
+                if after is None and not raw and cursor is not None and cursor.again and window.floor is None:
+                    self._check_gap(window, cursor)
                 _forget_above(seen, after)
-                spawned = self._split(key, window, after, values) if paginator.count == 1 else []
+                spawned = self._split(key, window, after, sifted.settled) if paginator.count == 1 else []
                 if spawned:
                     window = dataclasses.replace(window, floor=spawned[0][1].upper)
                 unreachable = paginator.unreachable_values[reported:]
@@ -109,9 +121,12 @@ class WindowReader(HeymarketStream):
                     kept,
                     dataclasses.replace(window, cursor=after.resumable() if after is not None else None),
                     paginator.finished,
-                    skipped,
+                    sifted.skipped,
                     unreachable,
                     spawned=spawned,
+                    strays=sifted.named,
+                    handoff=sifted.handoff,
+                    first=paginator.count == 1,
                 )
 
     def _split(
@@ -136,6 +151,32 @@ class WindowReader(HeymarketStream):
         self._splits_left -= 1
         return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
 
+    def _check_gap(self, window: Window, cursor: Cursor) -> None:
+        """A walk that ended on a (confirmed) empty page: does the count say more lies below?
+
+        Under every reading modelled, a walk that has read records ends on a page that sends
+        its last records again, never on ``[]``; so an empty end after records is odd, and the
+        count (account-wide; only where it takes ``date``) says how much may lie below.
+        One request per such walk; a count that fails costs the check, never the sync.
+        """
+        if self.splitter is None or cursor.covers is None:
+            return
+        below = below_ladder(cursor.covers)[-1]
+        try:
+            missing = self.count_before(below)
+        except Exception as exc:
+            self.logger.debug("%s: could not count below the walk's end: %s", self.name, exc)
+            return
+        if missing > 0:
+            self.logger.warning(
+                "%s: %s ended on an empty page (asked twice), but the count endpoint says %d "
+                "record(s) lie below %s (account-wide): the listing may not have handed them over",
+                self.name,
+                self._where(window, cursor),
+                missing,
+                below,
+            )
+
     def count_before(self, date: str | None) -> int:
         """The count endpoint: records "before" ``date`` (all when None); one request, best
         effort (:class:`~tap_heymarket.progress.OptionalCount`: a failure is "no count")."""
@@ -146,37 +187,6 @@ class WindowReader(HeymarketStream):
         return OptionalCount(
             self, lambda date: count_of(self.post(str(self.count_path), {"date": date} if date else {}))
         )
-
-    def _sift(
-        self, raw: list[t.Any], window: Window, cursor: Cursor | None, seen: dict[t.Any, str]
-    ) -> tuple[list[dict[str, t.Any]], list[str], int]:
-        """Shape a page; keep what is this window's and new. Returns kept, values, skipped."""
-        pk, field = self.primary_keys[0], self.cursor_field
-        limit = cursor.echo_limit if cursor is not None else None
-        kept: list[dict[str, t.Any]] = []
-        values: list[str] = []
-        skipped = 0
-        on_page: set[t.Any] = set()
-        for item in raw:
-            try:  # a non-object item is a NotAnObject here (records_in), refused by shaping
-                shaped = self.shape_record(item)
-                require_key(shaped, pk)
-                value = require_instant(shaped, field)
-            except BadRecordError as exc:
-                skipped += 1
-                self.logger.warning("%s: skipping a record with %s", self.name, exc)
-                continue
-            values.append(value)
-            if (window.floor is not None and value < window.floor) or (
-                window.upper is not None and value >= window.upper
-            ):
-                continue
-            key = shaped[pk]
-            if (limit is not None and value > limit) or key in seen or key in on_page:
-                continue
-            on_page.add(key)
-            kept.append(shaped)
-        return kept, values, skipped
 
     def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
         """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""
@@ -206,6 +216,11 @@ class WindowReader(HeymarketStream):
         scope = ", ".join(f"{k}={v}" for k, v in window.scope.items()) or "team-wide"
         date = cursor.date if cursor is not None else None
         return f"slice [{scope}] on {self.http_method} {self.path} at {self.cursor_request_field}={date}"
+
+
+def _blank_as_empty(body: t.Any) -> t.Any:
+    """``null`` or ``{}`` for a page: an empty one (which the paginator confirms before it ends)."""
+    return [] if body is None or body == {} else body
 
 
 def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
 from tap_heymarket.pagination import (
     ONE_MS,
     ONE_S,
@@ -40,22 +41,32 @@ def _advance(
     return None if paginator.finished else paginator.current_value
 
 
-def test_the_next_cursor_steps_a_millisecond_above_the_pages_oldest_value_not_its_last() -> None:
+def test_the_next_cursor_steps_a_millisecond_above_the_value_below_which_only_a_few_lie() -> None:
     paginator = UpdatedCursorPaginator()
-    cursor = _advance(paginator, [_t(9), _t(5), _t(8), _t(7)])  # one record out of order
-    assert cursor == Cursor("2024-01-01T10:00:05.501000Z", covers=_t(5))
+    cursor = _advance(paginator, [_t(9), _t(5), _t(8), _t(7), _t(6)])  # one record out of order
+    assert OUT_OF_PLACE_TOLERANCE == 2
+    assert cursor == Cursor("2024-01-01T10:00:07.501000Z", covers=_t(7))
+
+
+@pytest.mark.parametrize("position", [0, 3, 6])
+def test_a_stale_value_first_in_the_middle_or_last_never_moves_the_cursor_past_the_page(position) -> None:
+    values = [_t(s) for s in (40, 39, 38, 37, 36, 35)]
+    values.insert(position, "2020-01-01T00:00:00.000000Z")
+    cursor = _advance(UpdatedCursorPaginator(), values)
+    assert cursor is not None and cursor.covers is not None and cursor.covers >= _t(35)
 
 
 def test_values_written_without_a_fraction_step_by_whole_seconds() -> None:
     paginator = UpdatedCursorPaginator()
-    cursor = _advance(paginator, ["2024-01-01T10:00:09.000000Z", "2024-01-01T10:00:05.000000Z"])
-    assert cursor is not None and cursor.date == "2024-01-01T10:00:06.000000Z"
+    whole = [f"2024-01-01T10:00:0{s}.000000Z" for s in (9, 8, 7, 5)]
+    cursor = _advance(paginator, whole)
+    assert cursor is not None and cursor.date == "2024-01-01T10:00:09.000000Z"
 
 
 def test_a_response_that_does_not_reach_back_to_the_last_value_coarsens_to_whole_seconds(caplog) -> None:
     policy = CursorPolicy()
     paginator = UpdatedCursorPaginator(policy=policy)
-    _advance(paginator, [_t(9), _t(5)])
+    _advance(paginator, [_t(9), _t(5), _t(5), _t(5)])
     with caplog.at_level(logging.INFO):
         cursor = _advance(paginator, [_t(4), _t(3)])  # 10:00:05.500 did not come back
     assert policy.whole_seconds
@@ -65,7 +76,7 @@ def test_a_response_that_does_not_reach_back_to_the_last_value_coarsens_to_whole
 
 def test_a_whole_page_of_one_value_steps_below_it_and_warns(caplog) -> None:
     paginator = UpdatedCursorPaginator()
-    _advance(paginator, [_t(9), _t(5), _t(5)])
+    _advance(paginator, [_t(9), _t(5), _t(5), _t(5)])
     with caplog.at_level(logging.WARNING):
         cursor = _advance(paginator, [_t(5)] * 3, new=1)
     assert cursor == Cursor(_t(5), below=_t(5))
@@ -98,17 +109,37 @@ def test_a_page_without_a_readable_cursor_value_is_an_error_not_the_end() -> Non
         _advance(UpdatedCursorPaginator(), [], size=30)
 
 
-def test_an_empty_page_ends_the_walk_and_a_short_page_of_known_records_too() -> None:
+def test_a_short_page_of_known_records_ends_the_walk() -> None:
     paginator = UpdatedCursorPaginator()
-    _advance(paginator, [_t(9), _t(5)])
+    _advance(paginator, [_t(9), _t(5), _t(5), _t(5)])
     assert _advance(paginator, [_t(5)], new=0) is None
     assert paginator.finished
-    assert _advance(UpdatedCursorPaginator(), []) is None
 
 
-def test_a_page_reaching_below_the_floor_is_the_last() -> None:
+@pytest.mark.parametrize("start", [None, Cursor(step_above(_t(5), ONE_S), covers=_t(5))])
+def test_an_empty_page_is_asked_for_once_more_and_only_a_second_one_ends_the_walk(start) -> None:
+    paginator = UpdatedCursorPaginator(start)
+    again = _advance(paginator, [])
+    assert again is not None and again.date == (start.date if start else None) and again.again == 1
+    assert _advance(paginator, []) is None
+    assert paginator.confirmations == 1
+
+
+def test_a_transient_empty_page_does_not_end_the_walk() -> None:
+    paginator = UpdatedCursorPaginator(Cursor(step_above(_t(9), ONE_S), covers=_t(9)))
+    assert _advance(paginator, []) is not None
+    cursor = _advance(paginator, [_t(s) for s in (9, 8, 7, 6, 5)])
+    assert cursor == Cursor(step_above(_t(7), ONE_MS), covers=_t(7))
+
+
+def test_a_page_whose_records_in_place_reach_below_the_floor_is_the_last() -> None:
     paginator = UpdatedCursorPaginator()
-    assert _advance(paginator, [_t(9), _t(2), _t(7)], floor=_t(5)) is None
+    assert _advance(paginator, [_t(9), _t(7), _t(4), _t(3), _t(2)], floor=_t(5)) is None
+
+
+def test_one_stale_value_below_the_floor_does_not_end_the_walk() -> None:
+    paginator = UpdatedCursorPaginator()
+    assert _advance(paginator, [_t(9), _t(2), _t(8), _t(7), _t(6)], floor=_t(5)) is not None
 
 
 def test_echoes_of_records_newer_than_the_cursor_are_not_taken_for_progress() -> None:

@@ -55,3 +55,34 @@ def test_the_taps_retry_decorator_retries_what_the_sdks_own_retries() -> None:
     listed = source.split("self.backoff_wait_generator,", 1)[1].split("max_tries=", 1)[0]
     names = {name.rsplit(".", 1)[-1] for name in re.findall(r"[\w.]+(?=,)", listed)}
     assert names == {exception.__name__ for exception in retries.RETRIED}
+
+
+def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_its_closing_state() -> None:
+    import inspect
+
+    from singer_sdk import Stream, Tap
+
+    from tap_heymarket.final_state import EndsWithState
+    from tap_heymarket.streams import ContactsStream
+
+    assert "finalize_state_progress_markers" in vars(Stream)  # the SDK method ours extends
+    source = inspect.getsource(Tap.sync_all)
+    assert source.index("stream.sync()") < source.index("stream.finalize_state_progress_markers()")
+    assert ContactsStream.finalize_state_progress_markers is EndsWithState.finalize_state_progress_markers
+
+
+def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None:
+    from singer_sdk.helpers import _state
+
+    from tap_heymarket.walk_checks import SIGNPOST
+
+    assert SIGNPOST == _state.SIGNPOST_MARKER
+    state = {
+        SIGNPOST: "2024-01-01T00:00:00.000000Z",
+        "progress_markers": {
+            "replication_key": "updated",
+            "replication_key_value": "2026-01-01T00:00:00.000000Z",
+        },
+    }
+    _state.finalize_state_progress_markers(state)
+    assert state["replication_key_value"] == "2024-01-01T00:00:00.000000Z"

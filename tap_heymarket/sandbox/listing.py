@@ -71,6 +71,20 @@ class Listing:
     def reading(self, value: Reading) -> None:
         self._reading = value
         self._encoded.clear()
+        self._index = None
+
+    def rank(self, record: dict[str, t.Any]) -> dt.datetime:
+        """Where the server keeps a record: its hidden ``_rank`` under ``hidden_sort``, else its value."""
+        if self.reading.hidden_sort:
+            return t.cast("dt.datetime", record.get("_rank", record[self.field]))
+        return t.cast("dt.datetime", record[self.field])
+
+    def misplace(self, record_id: int, value: dt.datetime) -> None:
+        """Show ``value`` for a record while the server keeps it where it was (a stale index)."""
+        record = self.records[record_id]
+        record.setdefault("_rank", record[self.field])
+        record[self.field] = value
+        self.changed(record_id)
 
     def changed(self, record_id: int | None = None) -> None:
         """Invalidate after a mutation (of one record, or of all)."""
@@ -86,7 +100,7 @@ class Listing:
         if index is None:
             grouped: dict[Scope, list[tuple[int, int]]] = {}
             for record in list(self.records.values()):
-                key = (-micros(record[self.field]), -int(record["id"]))
+                key = (-micros(self.rank(record)), -int(record["id"]))
                 grouped.setdefault(self.scope_of(record), []).append(key)
             index = {}
             for scope, keys in grouped.items():
@@ -104,7 +118,11 @@ class Listing:
     ) -> list[int]:
         """IDs of up to ``size`` records in ``scopes`` "before" ``before``, as the reading has it."""
         newest = self._page(scopes, None, self.reading.echo_newer, keep) if self.reading.echo_newer else []
-        ids = self._page(scopes, self.reading.cutoff(before), size - len(newest), keep)
+        cutoff = self.reading.cutoff(before)
+        if self.reading.hidden_sort and not self.reading.filter_hidden and cutoff is not None:
+            keep = _before(self.field, cutoff, keep)  # sorted by the hidden key, filtered on the value
+            cutoff = None
+        ids = self._page(scopes, cutoff, size - len(newest), keep)
         return self.reading.arrange(newest + ids)
 
     def _page(
@@ -141,4 +159,13 @@ class Listing:
         cutoff = None if before is None else self.reading.cutoff(before)
         if cutoff is None:
             return len(self.records)
+        if self.reading.hidden_sort and self.reading.filter_hidden:
+            return sum(1 for r in self.records.values() if self.rank(r) < cutoff)
         return sum(1 for r in self.records.values() if r[self.field] < cutoff)
+
+
+def _before(
+    field: str, cutoff: dt.datetime, keep: t.Callable[[dict[str, t.Any]], bool] | None
+) -> t.Callable[[dict[str, t.Any]], bool]:
+    """A filter on the shown value (the server's own filter ``keep`` too, if any)."""
+    return lambda record: record[field] < cutoff and (keep is None or keep(record))

@@ -2,7 +2,9 @@
 
 The reference says a listing's ``date`` cursor returns what is "before" it, and leaves open
 how precisely it is compared, whether "before" means "before or equal", how reliably pages
-are ordered and how instants are spelled. :class:`Reading` is one answer to each question;
+are ordered and how instants are spelled, and a server may misbehave in small ways (a record
+sorted by a key it does not show, a transient empty page, a page number ignored).
+:class:`Reading` is one answer to each question;
 the sandbox serves every listing (and the conversation count) under the reading it is given,
 so the tests can prove the tap correct under each of them, not only under the one the sandbox
 happened to implement first.
@@ -39,6 +41,12 @@ class Reading:
     out_of_order: bool = False  # every page of 3+ records has its oldest record moved to the middle
     spelling: str = "mixed"  # "mixed" (Z/+00:00, ms/us fractions), "seconds" (no fraction), "offset"
     epoch_cursor: bool = False  # the cursor field is written as epoch seconds (no instant to parse)
+    #: pages are sorted by a key the server does not show (a record's ``_rank``, else its value):
+    #: a record whose shown value differs from its rank is out of place (a stale or early value)
+    hidden_sort: bool = False
+    filter_hidden: bool = False  # with hidden_sort: ``date`` compares the hidden key, not the value
+    transient_blank: str = ""  # "[]", "null" or "{}": every 4th page of a listing (never twice)
+    ignore_page: bool = False  # page-number listings (surveys) answer every page with the first
 
     def __str__(self) -> str:
         changed = [

@@ -104,6 +104,9 @@ class SandboxAPI:
             "/v1/templates": Listing(self.data.templates, "updated"),
         }
         self.messages = Listing(self.data.messages, "date")
+        self._blank_paths = {"/v1/conversations", "/v1/messages/all", *self.listings}
+        self._served: dict[str, int] = {}
+        self._blanked: set[tuple[str, str]] = set()
 
     @property
     def reading(self) -> Reading:
@@ -214,13 +217,13 @@ class SandboxAPI:
         """Status and JSON body for one authorized request."""
         if path in self.denied_paths:
             return 403, b'{"error":"denied"}'
-        route = (method, path)
-        if route == ("GET", "/v1/inboxes"):
-            return 200, json.dumps(self.data.inboxes).encode()
-        if route == ("GET", "/v1/team"):
-            return 200, json.dumps(self.data.team).encode()
+        fixed = {("GET", "/v1/inboxes"): self.data.inboxes, ("GET", "/v1/team"): self.data.team}
+        if (method, path) in fixed:
+            return 200, json.dumps(fixed[method, path]).encode()
         if method != "POST":
             return deletions.answer(self, method, path)
+        if self._blank_now(path, body):
+            return 200, self.reading.transient_blank.encode()
         try:
             if path == "/v1/conversations":
                 return self._conversations(body)
@@ -240,13 +243,29 @@ class SandboxAPI:
             if path == "/v1/messages/all/count":
                 return 200, json.dumps(str(len(self.messages.records))).encode()
             if path == "/v1/surveys":
-                limit, page = int(body.get("limit", 30)), int(body.get("page", 1))
-                rows = sorted(self.data.surveys, key=lambda s: s["id"])[(page - 1) * limit : page * limit]
-                listing = Listing(rows, "updated")
-                return 200, listing.body([r["id"] for r in rows])
+                return self._surveys(body)
         except (TimestampError, ValueError, TypeError):
             return 400, b'{"error":"bad_data"}'
         return 404, b'{"error":"not_found"}'
+
+    def _surveys(self, body: dict[str, t.Any]) -> tuple[int, bytes]:
+        limit, page = int(body.get("limit", 30)), int(body.get("page", 1))
+        page = 1 if self.reading.ignore_page else page
+        rows = sorted(self.data.surveys, key=lambda s: s["id"])[(page - 1) * limit : page * limit]
+        return 200, Listing(rows, "updated").body([r["id"] for r in rows])
+
+    def _blank_now(self, path: str, body: dict[str, t.Any]) -> bool:
+        """Under ``transient_blank``: every 4th request to a listing gets a blank page, and the
+        same request sent again gets the real one (transient: a blank is never repeated)."""
+        if not self.reading.transient_blank or path not in self._blank_paths:
+            return False
+        asked = (path, json.dumps(body, sort_keys=True))
+        with self._lock:
+            self._served[path] = self._served.get(path, 0) + 1
+            if self._served[path] % 4 or asked in self._blanked:
+                return False
+            self._blanked.add(asked)
+            return True
 
     def _conversations(self, body: dict[str, t.Any]) -> tuple[int, bytes]:
         user = body.get("id")
