@@ -55,7 +55,7 @@ def test_rejected_credentials_are_one_config_error_with_the_tap_s_line_and_no_se
         ({"api_key": None}, "No credentials: set api_secret_id and api_secret_key"),
         ({"api_secret_id": "id-only"}, "api_secret_id and api_secret_key: set both"),
         ({"api_url": "http://example.com"}, "api_url"),
-        ({"user_id": "abc"}, "config['user_id']"),
+        ({"user_id": "abc"}, "user_id: expected a JSON integer, got a JSON string"),
     ],
 )
 def test_bad_settings_are_one_config_error_before_any_request(
@@ -224,7 +224,7 @@ def test_a_secret_of_the_wrong_type_is_never_quoted_by_the_config_error(
     config["api_key"] = 918273645  # a number where a string belongs
     run = run_source(tmp_path, verb, config, catalog)
     assert "918273645" not in json.dumps(run.messages)
-    assert "config['api_key']" in json.dumps(run.messages)
+    assert "api_key: expected a JSON string, got a JSON integer" in json.dumps(run.messages)
 
 
 def test_a_reader_that_stops_reading_ends_the_read_with_exit_1_and_no_traceback(

@@ -59,7 +59,7 @@ class TapInputs:
 
 def run_tap(inputs: TapInputs, work: t.Callable[[TapHeymarket], None]) -> Failure | None:
     """Build the tap from ``inputs`` and do ``work`` with it (None: it succeeded)."""
-    redact_secrets(_secret_values(inputs.config))  # before validation: its errors quote values
+    redact_secrets(_secret_values(inputs.config))  # before validation too (defence in depth)
     try:
         tap = TapHeymarket(
             config=inputs.config,
