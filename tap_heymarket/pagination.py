@@ -175,6 +175,9 @@ class PageValues:
     size: int  # records on the page, readable or not
     new: int  # records the walk has not seen before in this window
     floor: str | None = None  # the window's lower bound: a page reaching below it is the last
+    #: a full page for the request that brought it (:mod:`tap_heymarket.page_size`); None:
+    #: the largest page the stream has seen
+    full: int | None = None
 
 
 class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
@@ -232,7 +235,8 @@ class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
         self.policy.note_values(values)
         if page.floor is not None and oldest < page.floor:
             return None
-        if page.new == 0 and page.size < self.policy.page_size:
+        full = self.policy.page_size if page.full is None else page.full
+        if page.new == 0 and page.size < full:
             return None
         candidate = Cursor(step_above(oldest, self.policy.step()), covers=oldest)
         if current is None or current.date is None or t.cast("str", candidate.date) < current.date:

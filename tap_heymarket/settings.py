@@ -110,6 +110,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         "hides network latency until it reaches max_requests_per_minute.",
     ),
     th.Property(
+        "page_size",
+        th.IntegerType,
+        default=100,
+        description="Records asked for per page (the body's `limit`) on the incremental "
+        "listings. A server that caps pages lower, ignores `limit` or refuses it is detected "
+        "on the first page and followed (one request at most per stream and run).",
+    ),
+    th.Property(
         "messages_lookback_days",
         th.IntegerType,
         default=7,
@@ -164,6 +172,7 @@ def problems(config: t.Mapping[str, t.Any]) -> list[str]:
         ("request_timeout", 1, 86_400),  # beyond, sockets cannot represent the timeout
         ("max_requests_per_minute", 1, None),
         ("max_concurrency", 1, None),
+        ("page_size", 2, 10_000),  # the tie-safe cursor needs two records a page
         ("messages_lookback_days", 0, MAX_LOOKBACK_DAYS),
         ("progress_interval", 0, None),
     ):

@@ -169,8 +169,8 @@ class MessagesStream(_SchemaFromFile, NewestFirstStream):
         return dt.timedelta(days=float(self.config.get("messages_lookback_days", 7)))
 
     def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """Newest first by creation, 30 a page."""
-        return {"order": "created_at", "ascending": False, "limit": 30}
+        """Newest first by creation (``limit``, the page size, is the walk's: see page_size.py)."""
+        return {"order": "created_at", "ascending": False}
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """The conversation reference as an object, then the stream's schema."""

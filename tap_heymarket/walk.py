@@ -29,6 +29,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_heymarket import interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
 from tap_heymarket.errors import CredentialsRejectedError, HeymarketFatalError
+from tap_heymarket.page_size import PageRequest, PageSize
 from tap_heymarket.pagination import (
     Cursor,
     CursorPolicy,
@@ -41,6 +42,9 @@ from tap_heymarket.window_reader import Page, WindowReader
 from tap_heymarket.windows import Splitter
 
 FULL_TABLE = "FULL_TABLE"
+#: Records a page asks for: ``ceil(N / 99)`` requests instead of ``ceil(N / 29)`` where the
+#: server honours it; capped lower or refused, the walk learns so on its first page.
+DEFAULT_PAGE_SIZE = 100
 
 
 class NewestFirstStream(WindowReader):
@@ -58,6 +62,8 @@ class NewestFirstStream(WindowReader):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.cursor_policy = CursorPolicy()
+        asked = int(self.config.get("page_size", DEFAULT_PAGE_SIZE))
+        self.page_size = PageSize(self.name, asked if self.limit_field is not None else None)
         self.splitter = Splitter(self.count_before) if self.count_path and self.count_takes_date else None
         self._splits_left = 0
 
@@ -87,12 +93,17 @@ class NewestFirstStream(WindowReader):
         return None
 
     def prepare_request_payload(
-        self, context: t.Mapping[str, t.Any] | None, next_page_token: Cursor | None
+        self, context: t.Mapping[str, t.Any] | None, next_page_token: PageRequest | Cursor | None
     ) -> dict[str, t.Any]:
-        """The walk's body plus the cursor, if any."""
+        """The walk's body plus the cursor, if any, and the page size asked for, if any."""
         body = self.request_body(context or {})
-        if next_page_token is not None and next_page_token.date is not None:
-            body[self.cursor_request_field] = next_page_token.date
+        request = next_page_token
+        if not isinstance(request, PageRequest):
+            request = PageRequest(request)
+        if request.cursor is not None and request.cursor.date is not None:
+            body[self.cursor_request_field] = request.cursor.date
+        if request.limit is not None and self.limit_field is not None:
+            body[self.limit_field] = request.limit
         return body
 
     def get_new_paginator(self) -> UpdatedCursorPaginator:

@@ -12,10 +12,12 @@ worker (:mod:`tap_heymarket.windows`).
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing as t
 
 from tap_heymarket.client import HeymarketStream
-from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
+from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
+from tap_heymarket.page_size import LimitRefusedError, PageRequest, PageSize, Sent
 from tap_heymarket.pagination import (
     Cursor,
     CursorIgnoredError,
@@ -28,6 +30,9 @@ from tap_heymarket.plan import Slice, Window
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 from tap_heymarket.timestamps import parse_instant
 from tap_heymarket.windows import Splitter
+
+if t.TYPE_CHECKING:
+    import requests
 
 
 class WalkError(HeymarketFatalError):
@@ -56,7 +61,10 @@ class WindowReader(HeymarketStream):
     cursor_request_field = "date"  # body field that carries the cursor
     cursor_record_field: str | None = None  # record field it comes from (the replication key)
     count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
+    #: body field that asks for a page size (:mod:`tap_heymarket.page_size`); None: not sent
+    limit_field: str | None = "limit"
     cursor_policy: CursorPolicy
+    page_size: PageSize
     splitter: Splitter | None
     _splits_left: int
 
@@ -76,23 +84,27 @@ class WindowReader(HeymarketStream):
         )
         seen: dict[t.Any, str] = {}
         reported = 0
+        sent: Sent | None = None
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
                 cursor = paginator.current_value
                 try:
-                    raw = self.records_in(self.fetch(window.scope, cursor))
+                    body, sent = self._fetch_page(window.scope, cursor, sent)
+                    raw = self.records_in(body)
                 except AccessDeniedError as exc:
                     yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
                     return
                 finally:
                     counter.increment()
                 kept, values, skipped = self._sift(raw, window, cursor, seen)
+                full = self.page_size.seen(sent, len(raw))
                 try:
-                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor))
+                    paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor, full))
                 except (CursorIgnoredError, CursorUnreadableError) as exc:
                     msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
                     raise WalkError(msg) from None
+                self.page_size.settle(sent, len(raw), len(kept), paginator.finished)
                 for record in kept:
                     seen[record[self.primary_keys[0]]] = record[self.cursor_field]
                 after = None if paginator.finished else paginator.current_value
@@ -133,6 +145,32 @@ class WindowReader(HeymarketStream):
             return []
         self._splits_left -= 1
         return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
+
+    def _fetch_page(
+        self, scope: dict[str, t.Any], cursor: Cursor | None, held: Sent | None
+    ) -> tuple[t.Any, Sent]:
+        """One page's body and the ``limit`` it was asked with (see :mod:`.page_size`)."""
+        sent = self.page_size.next_request(held)
+        try:
+            return self.fetch(scope, PageRequest(cursor, sent.limit)), sent
+        except LimitRefusedError as exc:
+            if not self.page_size.refuse(sent, str(exc)):
+                raise
+            return self.fetch(scope, PageRequest(cursor, None)), Sent(None)
+        except BaseException:
+            self.page_size.abandon(sent)
+            raise
+
+    def validate_response(self, response: requests.Response) -> None:
+        """A 400 naming ``limit`` to a request that carried it: :class:`LimitRefusedError` (asked again)."""
+        if response.status_code == 400 and self.limit_field is not None:
+            try:
+                sent = json.loads(response.request.body or b"{}") if response.request is not None else {}
+            except ValueError:
+                sent = {}
+            if isinstance(sent, dict) and self.limit_field in sent and self.limit_field in response.text:
+                raise LimitRefusedError(describe(response, f"Heymarket refused `{self.limit_field}`"))
+        super().validate_response(response)
 
     def count_before(self, date: str | None) -> int:
         """The count endpoint: records "before" ``date`` (all when None); one request."""

@@ -39,6 +39,11 @@ class Reading:
     out_of_order: bool = False  # every page of 3+ records has its oldest record moved to the middle
     spelling: str = "mixed"  # "mixed" (Z/+00:00, ms/us fractions), "seconds" (no fraction), "offset"
     epoch_cursor: bool = False  # the cursor field is written as epoch seconds (no instant to parse)
+    #: how a ``limit`` body field is taken: "ignores" it (the server's own page, as the
+    #: reference's conversations page has it: the default, so that every other reading is
+    #: proven at the page size the reference documents), "honours" it, "rejects" it (HTTP 400
+    #: naming it) or, as a number, caps pages at that many records
+    limit: str = "ignores"
 
     def __str__(self) -> str:
         changed = [
@@ -77,6 +82,21 @@ class Reading:
         *rest, oldest = ids
         rest.insert(len(rest) // 2, oldest)
         return rest
+
+
+class LimitRefusedByServerError(ValueError):
+    """The server does not take a ``limit`` (answered with HTTP 400 naming it)."""
+
+
+def page_size(reading: Reading, asked: object, default: int) -> int:
+    """Records a page holds for a body's ``limit`` (``asked``) under this reading."""
+    if asked is None or reading.limit == "ignores":
+        return default
+    if reading.limit == "rejects":
+        raise LimitRefusedByServerError(asked)
+    if type(asked) is not int or asked < 1:
+        raise ValueError(asked)
+    return asked if reading.limit == "honours" else min(asked, int(reading.limit))
 
 
 def epoch_seconds(instant: dt.datetime) -> int:
