@@ -49,6 +49,10 @@ class Interleaver(t.Generic[T]):
         self._outstanding = 0  # submitted producers not yet finished
         self._workers = 0  # worker threads alive
 
+    def close(self) -> None:
+        """Stop every worker (the run is abandoned before its pages were consumed)."""
+        self._stop.set()
+
     def submit(self, produce: t.Callable[[], t.Iterator[T]]) -> None:
         """Run ``produce`` when a worker is free (a new worker if fewer than the maximum)."""
         with self._lock:

@@ -108,7 +108,7 @@ class PageSize:
             self._probing = False
             self._short = None
         if first:
-            LOGGER.info(
+            LOGGER.debug(
                 "%s: the server refused `limit` (%s); asking for its own page size from now on",
                 self.stream_name,
                 reason,
@@ -147,7 +147,7 @@ class PageSize:
             self._short = None
             granted = self.granted
         if granted is not None and granted < sent.limit:
-            LOGGER.info(
+            LOGGER.debug(
                 "%s: asked for pages of %s records, the server sends %s; asking for %s from now on",
                 self.stream_name,
                 sent.limit,

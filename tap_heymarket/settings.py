@@ -104,10 +104,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "max_concurrency",
         th.IntegerType,
-        default=6,
-        description="How many independent slices (inbox views) are read at once. 1: strictly "
-        "sequential. The default 6 covers the open and closed views of 3 inboxes, so a backfill "
-        "hides network latency until it reaches max_requests_per_minute.",
+        default=32,
+        description="The most windows (parts of inbox views) read at once. How many are is "
+        "derived at run time from the measured latency and max_requests_per_minute (enough to "
+        "keep that budget busy); this is a ceiling. 1: strictly sequential.",
     ),
     th.Property(
         "page_size",

@@ -29,6 +29,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_heymarket import interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
 from tap_heymarket.errors import CredentialsRejectedError, HeymarketFatalError
+from tap_heymarket.inflight import InFlight
 from tap_heymarket.page_size import PageRequest, PageSize
 from tap_heymarket.pagination import (
     Cursor,
@@ -45,6 +46,8 @@ FULL_TABLE = "FULL_TABLE"
 #: Records a page asks for: ``ceil(N / 99)`` requests instead of ``ceil(N / 29)`` where the
 #: server honours it; capped lower or refused, the walk learns so on its first page.
 DEFAULT_PAGE_SIZE = 100
+#: The ceiling on windows read at once; how many are is Little's law's (:mod:`.inflight`).
+DEFAULT_MAX_CONCURRENCY = 32
 
 
 class NewestFirstStream(WindowReader):
@@ -65,7 +68,6 @@ class NewestFirstStream(WindowReader):
         asked = int(self.config.get("page_size", DEFAULT_PAGE_SIZE))
         self.page_size = PageSize(self.name, asked if self.limit_field is not None else None)
         self.splitter = Splitter(self.count_before) if self.count_path and self.count_takes_date else None
-        self._splits_left = 0
 
     # -- what a stream provides ---------------------------------------------------------
 
@@ -157,16 +159,15 @@ class NewestFirstStream(WindowReader):
         state = self.stream_state
         tracked = {str(n): w for n, w in enumerate(windows)}
         run_started = format_instant(self.heymarket.run_started)
-        progress = ProgressReporter(self, expected_total=self._expected_total(windows))
         denied: set[Slice] = set()
         reason = ""
-        concurrency = int(self.config.get("max_concurrency", 6))
-        self._splits_left = (
-            0 if self.ABORT_AT_RECORD_COUNT is not None else max(concurrency - len(tracked), 0)
-        )
+        concurrency = int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+        budget = float(self.config.get("max_requests_per_minute", 500))
+        self.inflight = None if self.ABORT_AT_RECORD_COUNT is not None else InFlight(concurrency, budget)
         pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
         for key, window in tracked.items():
-            pool.submit(functools.partial(self._read_window, key, window))
+            self._start(pool, key, window)
+        progress = self._progress(pool, windows)
         held = _normalized_or_none(state.get("replication_key_value"))
         if self.end_date is not None and held is not None:
             self._hold_bookmark(state, held)
@@ -218,10 +219,29 @@ class NewestFirstStream(WindowReader):
         tracked.update(page.replaced_by)
         if not page.done:
             tracked[page.key] = page.window
+        if self.inflight is not None:
+            if page.done:
+                self.inflight.finished(page.key)
+            for key, _part in page.replaced_by:
+                self.inflight.started(key)
         for key, window in page.spawned:
             tracked[key] = window
-            pool.submit(functools.partial(self._read_window, key, window))
+            self._start(pool, key, window, reserved=True)
         denied.update(page.denied)
+
+    def _progress(self, pool: Interleaver[Page], windows: list[Window]) -> ProgressReporter:
+        """Progress, counted while the windows already read (the count is not serial start-up)."""
+        try:
+            return ProgressReporter(self, expected_total=self._expected_total(windows))
+        except BaseException:
+            pool.close()
+            raise
+
+    def _start(self, pool: Interleaver[Page], key: str, window: Window, *, reserved: bool = False) -> None:
+        """Hand a window to a worker (``reserved``: into the slot its split claimed)."""
+        if self.inflight is not None:
+            self.inflight.started(key, reserved=reserved)
+        pool.submit(functools.partial(self._read_window, key, window))
 
     def _plan(self) -> tuple[list[Window], list[Slice], str | None]:
         """Windows for this run, the slices it covers, and where a resumed run had got to."""

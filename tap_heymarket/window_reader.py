@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing as t
 
+from tap_heymarket import clock
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
+from tap_heymarket.inflight import InFlight, Walked
 from tap_heymarket.page_size import LimitRefusedError, PageRequest, PageSize, Sent
 from tap_heymarket.pagination import (
     Cursor,
@@ -29,7 +32,7 @@ from tap_heymarket.pagination import (
 from tap_heymarket.plan import Slice, Window
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.windows import Splitter
+from tap_heymarket.windows import Splitter, even_split
 
 if t.TYPE_CHECKING:
     import requests
@@ -66,7 +69,7 @@ class WindowReader(HeymarketStream):
     cursor_policy: CursorPolicy
     page_size: PageSize
     splitter: Splitter | None
-    _splits_left: int
+    inflight: InFlight | None = None  # set for each run (None: never split)
 
     @property
     def cursor_field(self) -> str:
@@ -85,10 +88,12 @@ class WindowReader(HeymarketStream):
         seen: dict[t.Any, str] = {}
         reported = 0
         sent: Sent | None = None
+        walked = Walked()
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
                 cursor = paginator.current_value
+                started, waited = clock.monotonic(), self.heymarket.limiter.waited()
                 try:
                     body, sent = self._fetch_page(window.scope, cursor, sent)
                     raw = self.records_in(body)
@@ -98,6 +103,10 @@ class WindowReader(HeymarketStream):
                 finally:
                     counter.increment()
                 kept, values, skipped = self._sift(raw, window, cursor, seen)
+                if self.inflight is not None:  # service time: the limiter's waits left out
+                    waited = self.heymarket.limiter.waited() - waited
+                    self.inflight.observe(clock.monotonic() - started - waited)
+                walked.add(values, len(kept))
                 full = self.page_size.seen(sent, len(raw))
                 try:
                     paginator.advance_page(PageValues(values, len(raw), len(kept), window.floor, full))
@@ -109,7 +118,7 @@ class WindowReader(HeymarketStream):
                     seen[record[self.primary_keys[0]]] = record[self.cursor_field]
                 after = None if paginator.finished else paginator.current_value
                 _forget_above(seen, after)
-                spawned = self._split(key, window, after, values) if paginator.count == 1 else []
+                spawned = self._split(f"{key}.{paginator.count}", window, after, values, walked)
                 if spawned:
                     window = dataclasses.replace(window, floor=spawned[0][1].upper)
                 unreachable = paginator.unreachable_values[reported:]
@@ -125,26 +134,47 @@ class WindowReader(HeymarketStream):
                 )
 
     def _split(
-        self, key: str, window: Window, after: Cursor | None, values: list[str]
+        self, key: str, window: Window, after: Cursor | None, values: list[str], walked: Walked
     ) -> list[tuple[str, Window]]:
-        """After a long walk's first page, hand the part below a boundary to another worker."""
-        if self.splitter is None or after is None or after.date is None:
+        """While fewer windows are in flight than the budget needs (:mod:`.inflight`), hand the
+        part of a long walk below a boundary to another worker (``key`` names that part)."""
+        inflight = self.inflight
+        if inflight is None or after is None or after.date is None or not window.long or not values:
             return []
-        if not window.long or window.upper is not None:
+        if not inflight.has_room():
             return []
-        if self._splits_left <= 0 or not values:
+        first = window.floor is None and walked.records <= len(values) and self.splitter is not None
+        left = math.inf if first else self._pages_left(window, after.date, walked)
+        if left is None or not inflight.claim(window_key(key), left):
             return []
-        oldest, newest = min(values), max(values)
-        span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
-        try:
-            boundary = self.splitter.boundary(oldest, span, len(values), window.floor)
-        except Exception as exc:  # a count that fails only costs the split, never the sync
-            self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
+        boundary = self._boundary(window, after.date, values, walked)
+        if boundary is None or boundary >= after.date or (window.floor or "") >= boundary:
+            inflight.release()
             return []
-        if boundary is None or boundary >= after.date:
-            return []
-        self._splits_left -= 1
-        return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
+        return [(key, Window(window.scope, upper=boundary, floor=window.floor, long=True))]
+
+    def _pages_left(self, window: Window, top: str, walked: Walked) -> float | None:
+        """About how many pages a window has left below ``top`` (None: cannot say).
+
+        The window's own density over the time it has left: down to its floor, or, for a
+        walk's bottom window, to where the count says the listing ends (no request is made).
+        """
+        bottom = window.floor or (self.splitter.oldest() if self.splitter is not None else None)
+        return None if bottom is None else walked.pages_between(top, bottom, self.page_size.expected)
+
+    def _boundary(self, window: Window, top: str, values: list[str], walked: Walked) -> str | None:
+        """Where to split: the count's middle on a walk's first page (its views share the
+        search), else an even split of the time the window has left."""
+        if window.floor is None and walked.records <= len(values) and self.splitter is not None:
+            oldest, newest = min(values), max(values)
+            span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+            try:
+                return self.splitter.boundary(oldest, span, len(values), None)
+            except Exception as exc:  # a count that fails only costs the split, never the sync
+                self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
+                return None
+        bottom = window.floor or (self.splitter.oldest() if self.splitter is not None else None)
+        return None if bottom is None else even_split(top, bottom)
 
     def _fetch_page(
         self, scope: dict[str, t.Any], cursor: Cursor | None, held: Sent | None
@@ -256,3 +286,8 @@ def count_of(body: object) -> int:
         return int(body)
     msg = f"unexpected count body: {body!r}"
     raise TypeError(msg)
+
+
+def window_key(part_key: str) -> str:
+    """The key of the window a split-off part (``<window key>.<page>``) comes from."""
+    return part_key.rsplit(".", 1)[0]

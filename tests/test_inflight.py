@@ -1,0 +1,184 @@
+"""Windows in flight follow the budget: Little's law on the measured service time, within
+``max_concurrency``; a free slot goes to the window farthest from done (the tail is
+rebalanced); every record still arrives once. Time is a fake clock throughout."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+import pytest
+
+from tap_heymarket import clock, inflight, windows
+from tap_heymarket.inflight import InFlight, Walked
+from tap_heymarket.ratelimit import RequestRateLimiter
+from tap_heymarket.sandbox import SandboxAPI, generate
+from tap_heymarket.streams import ConversationsStream
+from tap_heymarket.windows import Splitter, even_split
+from tests.cases import CASES
+from tests.harness import config_for, run_sync
+
+CONVERSATIONS = CASES[0]
+
+
+def _measured(service: float, budget: float, ceiling: int = 32) -> InFlight:
+    planner = InFlight(ceiling, budget)
+    for _ in range(50):
+        planner.observe(service)
+    return planner
+
+
+@pytest.mark.parametrize(
+    ("service", "budget", "expected"),
+    [
+        (1.0, 500, 11),  # 8.3 a second x 1 s, and a quarter more
+        (0.25, 1200, 7),
+        (0.05, 500, 1),
+        (2.0, 500, 21),
+    ],
+)
+def test_windows_in_flight_are_the_budget_times_the_service_time(
+    service: float, budget: float, expected: int
+) -> None:
+    assert _measured(service, budget).target == expected
+
+
+def test_max_concurrency_stays_a_ceiling() -> None:
+    assert _measured(2.0, 1200, ceiling=6).target == 6
+    assert _measured(2.0, 1200, ceiling=1).target == 1
+
+
+def test_the_service_time_is_a_moving_average_that_follows_a_change_of_latency() -> None:
+    planner = _measured(0.05, 500)
+    for _ in range(30):
+        planner.observe(1.0)
+    assert planner.target == 11
+
+
+def test_a_freed_slot_goes_to_the_window_farthest_from_done() -> None:
+    planner = _measured(1.0, 500, ceiling=3)
+    for key in ("a", "b", "c"):
+        planner.started(key)
+    assert not planner.claim("a", 200), "no room while the target is in flight"
+    planner.claim("b", 20)
+    planner.finished("c")
+    assert planner.has_room()
+    assert not planner.claim("b", 20), "b is far nearer its end than a"
+    assert planner.claim("a", 200)
+    assert not planner.has_room(), "the slot is reserved for the part split off"
+    planner.started("a.7", reserved=True)
+    assert planner.active == 3 and not planner.has_room()
+
+
+def test_a_window_with_few_pages_left_is_not_split_and_a_failed_split_frees_its_slot() -> None:
+    planner = _measured(1.0, 500, ceiling=4)
+    planner.started("a")
+    assert not planner.claim("a", inflight.MIN_PAGES - 1)
+    assert planner.claim("a", 100)
+    planner.release()
+    assert planner.claim("a", 100)
+
+
+def test_the_service_time_leaves_out_the_limiters_waits(monkeypatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(clock, "monotonic", lambda: now[0])
+    monkeypatch.setattr(clock, "sleep", lambda seconds: now.__setitem__(0, now[0] + max(seconds, 0)))
+    limiter = RequestRateLimiter(60)  # a slot a second
+    for _ in range(3):
+        limiter.acquire()
+    assert limiter.waited() == 2.0
+    seen: list[float] = []
+    thread = threading.Thread(target=lambda: seen.append(limiter.waited()))
+    thread.start()
+    thread.join()
+    assert seen == [0.0], "each thread's waits are its own"
+
+
+def test_pages_left_come_from_the_windows_own_density() -> None:
+    walked = Walked()
+    walked.add(["2025-01-01T00:01:40.000000Z", "2025-01-01T00:00:00.000000Z"], 100)  # 1 a second
+    assert walked.pages_between("2025-01-01T00:00:00.000000Z", "2024-12-31T23:43:20.000000Z", 11) == 100
+
+
+def test_an_even_split_of_time_is_a_whole_second_strictly_inside() -> None:
+    middle = even_split("2025-01-01T00:00:10.500000Z", "2025-01-01T00:00:00.000000Z")
+    assert middle == "2025-01-01T00:00:05.000000Z"
+    assert even_split("2025-01-01T00:00:00.900000Z", "2025-01-01T00:00:00.000000Z") is None
+
+
+def test_where_the_listing_ends_is_estimated_from_the_counts_already_asked() -> None:
+    counts = {None: 300, "2025-01-01T00:10:00.000000Z": 200, "2025-01-01T00:20:00.000000Z": 250}
+    splitter = Splitter(lambda date: counts[date])
+    assert splitter.oldest() is None, "nothing probed yet"
+    for date in counts:
+        splitter.count(date)
+    # 50 records in 600 s below 00:20: the 200 below 00:10 take 2400 s more
+    assert splitter.oldest() == "2024-12-31T23:30:00.000000Z"
+
+
+# -- the run, on a fake clock ----------------------------------------------------------------
+
+
+class PerThreadClock:
+    """Each thread's own time, advanced by the fake latency of each request it sends."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def monotonic(self) -> float:
+        return float(getattr(self._local, "now", 0.0))
+
+    def advance(self, seconds: float) -> None:
+        self._local.now = self.monotonic() + seconds
+
+
+@pytest.fixture
+def fake_latency(monkeypatch) -> t.Callable[[float], list[int]]:
+    """Every conversations page takes ``latency`` seconds of fake time; no real wait anywhere.
+    Returns the number of windows in flight each time one starts."""
+    fake = PerThreadClock()
+    monkeypatch.setattr(clock, "monotonic", fake.monotonic)
+    monkeypatch.setattr(RequestRateLimiter, "acquire", lambda self: None)
+    monkeypatch.setattr(windows, "MIN_PAGES", 10)
+    in_flight: list[int] = []
+    started = InFlight.started
+
+    def spy(self: InFlight, key: str, *, reserved: bool = False) -> None:
+        started(self, key, reserved=reserved)
+        in_flight.append(self.active)
+
+    monkeypatch.setattr(InFlight, "started", spy)
+
+    def use(latency: float) -> list[int]:
+        real_fetch = ConversationsStream.fetch
+
+        def slow_fetch(self: t.Any, context: t.Any, token: t.Any) -> t.Any:
+            body = real_fetch(self, context, token)
+            fake.advance(latency)
+            return body
+
+        monkeypatch.setattr(ConversationsStream, "fetch", slow_fetch)
+        return in_flight
+
+    return use
+
+
+@pytest.mark.parametrize(("latency", "low", "high"), [(1.0, 8, 13), (0.05, 1, 2)])
+def test_a_backfill_reads_as_many_windows_at_once_as_its_latency_needs(
+    start_sandbox, fake_latency, latency: float, low: int, high: int
+) -> None:
+    in_flight = fake_latency(latency)
+    api = SandboxAPI(generate(6000, 1, seed=5), page_size=30)
+    result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=500))
+    ids = result.ids()
+    assert len(ids) == len(set(ids)) and set(ids) == set(api.conversations.records)
+    assert low <= max(in_flight) <= high
+
+
+def test_the_tail_is_rebalanced_when_a_window_finishes(start_sandbox, fake_latency) -> None:
+    in_flight = fake_latency(1.0)
+    api = SandboxAPI(generate(6000, 1, seed=5), page_size=30)
+    result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=500))
+    assert set(result.ids()) == set(api.conversations.records)
+    peak = in_flight.index(max(in_flight))  # the target reached: no room until one finishes
+    assert len(in_flight) > peak + 1, "after a window finished, its slot went to a new split"
