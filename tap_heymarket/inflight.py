@@ -20,8 +20,8 @@ import threading
 
 from tap_heymarket.timestamps import parse_instant
 
-MIN_PAGES = 6  # a window with fewer pages left is not worth a boundary page and a worker
-HEADROOM = 1.25  # a quarter more than Little's law, for the spread of latencies
+MIN_PAGES = 3  # a window with fewer pages left is not worth a boundary page and a worker
+HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
 SMOOTHING = 0.2  # weight of the newest service time in the moving average
 
 
@@ -41,8 +41,8 @@ class InFlight:
         """One page's service time (limiter waits excluded)."""
         with self._lock:
             seconds = max(seconds, 0.0)
-            self.service = seconds if self.service is None else (
-                (1 - SMOOTHING) * self.service + SMOOTHING * seconds
+            self.service = (
+                seconds if self.service is None else ((1 - SMOOTHING) * self.service + SMOOTHING * seconds)
             )
 
     @property

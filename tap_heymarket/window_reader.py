@@ -32,7 +32,7 @@ from tap_heymarket.pagination import (
 from tap_heymarket.plan import Slice, Window
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.windows import Splitter, even_split
+from tap_heymarket.windows import SEARCHING, Searching, Splitter, even_split
 
 if t.TYPE_CHECKING:
     import requests
@@ -143,38 +143,52 @@ class WindowReader(HeymarketStream):
             return []
         if not inflight.has_room():
             return []
-        first = window.floor is None and walked.records <= len(values) and self.splitter is not None
-        left = math.inf if first else self._pages_left(window, after.date, walked)
+        boundary, left = self._count_boundary(window, after.date, values)
+        if boundary is SEARCHING:
+            return []
+        if boundary is None:
+            left = self._pages_left(window, after.date, walked)
         if left is None or not inflight.claim(window_key(key), left):
             return []
-        boundary = self._boundary(window, after.date, values, walked)
-        if boundary is None or boundary >= after.date or (window.floor or "") >= boundary:
+        if boundary is None:
+            bottom = window.floor or self._bottom()
+            boundary = None if bottom is None else even_split(after.date, bottom)
+        if not isinstance(boundary, str) or boundary >= after.date or (window.floor or "") >= boundary:
             inflight.release()
             return []
+        self.logger.debug(
+            "%s: splitting a window at %s (%.0f pages left; %d of %d in flight)",
+            self.name,
+            boundary,
+            left,
+            inflight.active,
+            inflight.target,
+        )
         return [(key, Window(window.scope, upper=boundary, floor=window.floor, long=True))]
 
+    def _count_boundary(
+        self, window: Window, top: str, values: list[str]
+    ) -> tuple[str | Searching | None, float | None]:
+        """A walk's top window splits first where the count says half the records lie (the
+        search runs beside the walk: :data:`SEARCHING` until it is done), once per stream."""
+        if window.floor is not None or window.upper is not None or self.splitter is None:
+            return None, None
+        oldest, newest = min(values), max(values)
+        span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+        found = self.splitter.search_in_background(oldest, span, len(values), newest)
+        if isinstance(found, str) and found < top:
+            return found, math.inf
+        return (SEARCHING, None) if found is SEARCHING else (None, None)
+
+    def _bottom(self) -> str | None:
+        """Where a walk's bottom window probably ends (the counts asked so far say)."""
+        return self.splitter.oldest() if self.splitter is not None else None
+
     def _pages_left(self, window: Window, top: str, walked: Walked) -> float | None:
-        """About how many pages a window has left below ``top`` (None: cannot say).
-
-        The window's own density over the time it has left: down to its floor, or, for a
-        walk's bottom window, to where the count says the listing ends (no request is made).
-        """
-        bottom = window.floor or (self.splitter.oldest() if self.splitter is not None else None)
+        """About how many pages a window has left below ``top`` (None: cannot say): its own
+        density over the time it has left, down to its floor or where the listing ends."""
+        bottom = window.floor or self._bottom()
         return None if bottom is None else walked.pages_between(top, bottom, self.page_size.expected)
-
-    def _boundary(self, window: Window, top: str, values: list[str], walked: Walked) -> str | None:
-        """Where to split: the count's middle on a walk's first page (its views share the
-        search), else an even split of the time the window has left."""
-        if window.floor is None and walked.records <= len(values) and self.splitter is not None:
-            oldest, newest = min(values), max(values)
-            span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
-            try:
-                return self.splitter.boundary(oldest, span, len(values), None)
-            except Exception as exc:  # a count that fails only costs the split, never the sync
-                self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
-                return None
-        bottom = window.floor or (self.splitter.oldest() if self.splitter is not None else None)
-        return None if bottom is None else even_split(top, bottom)
 
     def _fetch_page(
         self, scope: dict[str, t.Any], cursor: Cursor | None, held: Sent | None

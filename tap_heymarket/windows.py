@@ -47,6 +47,8 @@ class Splitter:
         self._boundaries: dict[tuple[str | None, str | None], str | None] = {}
         self._lock = threading.Lock()
         self._counting = threading.Lock()
+        self._search_thread: threading.Thread | None = None
+        self.newest: str | None = None
         self._searching = threading.Lock()
 
     def count(self, date: str | None) -> int:
@@ -112,15 +114,46 @@ class Splitter:
                 guess = guess + dt.timedelta(seconds=(target - found) / slope)
         return best[1] if best is not None and best[0] <= 0.35 else None
 
+    def search_in_background(
+        self, oldest: str, span: float, records: int, newest: str
+    ) -> str | Searching | None:
+        """:meth:`boundary` for a walk's first page, on a thread of its own, so the walk reads
+        on while the count is probed (start-up work overlaps with reading). The boundary once
+        found (None: not worth splitting), else :data:`SEARCHING`."""
+        with self._lock:
+            if (None, None) in self._boundaries:
+                return self._boundaries[(None, None)]
+            if self._search_thread is None:
+                self.newest = newest  # the count of everything stands at the newest value read
+                self._search_thread = threading.Thread(
+                    target=self._search_quietly,
+                    args=(oldest, span, records),
+                    name="count-probes",
+                    daemon=True,
+                )
+                self._search_thread.start()
+        return SEARCHING
+
+    def _search_quietly(self, oldest: str, span: float, records: int) -> None:
+        try:
+            self.boundary(oldest, span, records, None)
+        except Exception:  # a count that fails only costs the split, never the sync
+            with self._lock:
+                self._boundaries[(None, None)] = None
+
     def oldest(self) -> str | None:
         """About where the listing's records end, from the counts asked so far (no request).
 
-        The lowest probe's count, drained at the rate the two lowest probes show (records a
+        The lowest probe's count, drained at the rate the two lowest points show (records a
         second, the whole account's: a span of time, whatever the walk's scope), places it;
-        None until a search has probed. Only a split's balance rests on it, never a record.
+        the newest value the search started from stands for the count of everything. None
+        until a search has probed. Only a split's balance rests on it, never a record.
         """
         with self._lock:
             points = sorted((d, c) for d, c in self._cache.items() if d is not None)
+            newest = self.newest
+            if newest is not None and None in self._cache and (not points or newest > points[-1][0]):
+                points.append((newest, self._cache[None]))
         if len(points) < 2:
             return None
         (low, below), (high, above) = points[0], points[1]
@@ -131,6 +164,13 @@ class Splitter:
             return None
         rate = (above - below) / seconds
         return format_instant(shifted(parse_instant(low), -dt.timedelta(seconds=below / rate)))
+
+
+class Searching:
+    """A boundary search still under way."""
+
+
+SEARCHING = Searching()
 
 
 def even_split(top: str, floor: str) -> str | None:

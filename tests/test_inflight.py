@@ -31,10 +31,10 @@ def _measured(service: float, budget: float, ceiling: int = 32) -> InFlight:
 @pytest.mark.parametrize(
     ("service", "budget", "expected"),
     [
-        (1.0, 500, 11),  # 8.3 a second x 1 s, and a quarter more
-        (0.25, 1200, 7),
+        (1.0, 500, 13),  # 8.3 a second x 1 s, and half as many more
+        (0.25, 1200, 8),
         (0.05, 500, 1),
-        (2.0, 500, 21),
+        (2.0, 500, 25),
     ],
 )
 def test_windows_in_flight_are_the_budget_times_the_service_time(
@@ -52,7 +52,7 @@ def test_the_service_time_is_a_moving_average_that_follows_a_change_of_latency()
     planner = _measured(0.05, 500)
     for _ in range(30):
         planner.observe(1.0)
-    assert planner.target == 11
+    assert planner.target == 13
 
 
 def test_a_freed_slot_goes_to_the_window_farthest_from_done() -> None:
@@ -116,6 +116,16 @@ def test_where_the_listing_ends_is_estimated_from_the_counts_already_asked() -> 
     assert splitter.oldest() == "2024-12-31T23:30:00.000000Z"
 
 
+def test_one_probe_and_the_newest_value_read_also_say_where_the_listing_ends() -> None:
+    counts = {None: 300, "2025-01-01T00:10:00.000000Z": 200}
+    splitter = Splitter(lambda date: counts[date])
+    splitter.newest = "2025-01-01T00:20:00.000000Z"  # 300 records at or before it
+    for date in counts:
+        splitter.count(date)
+    # 100 records in 600 s: the 200 below 00:10 take 1200 s more
+    assert splitter.oldest() == "2024-12-31T23:50:00.000000Z"
+
+
 # -- the run, on a fake clock ----------------------------------------------------------------
 
 
@@ -163,7 +173,7 @@ def fake_latency(monkeypatch) -> t.Callable[[float], list[int]]:
     return use
 
 
-@pytest.mark.parametrize(("latency", "low", "high"), [(1.0, 8, 13), (0.05, 1, 2)])
+@pytest.mark.parametrize(("latency", "low", "high"), [(1.0, 9, 15), (0.05, 1, 2)])
 def test_a_backfill_reads_as_many_windows_at_once_as_its_latency_needs(
     start_sandbox, fake_latency, latency: float, low: int, high: int
 ) -> None:
