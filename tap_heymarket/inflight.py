@@ -1,15 +1,17 @@
 """How many windows a stream reads at once: enough to keep the request budget busy, no more.
 
-A walk is sequential, so the rate it reaches is one request per *service time* (the round
-trip plus shaping the page, not counting waits for the limiter). Little's law gives the
-windows needed to reach ``max_requests_per_minute``: rate x service time. The service time
-is measured at run time (a moving average over every page of the stream), so the same
-settings fit 50 ms and 2 s of latency; ``max_concurrency`` stays a ceiling a user sets.
+A walk is sequential, so the rate it reaches is one request per *service time*: the round
+trip (``response.elapsed``: no wait for the limiter, no wait for the interpreter lock in it).
+Little's law gives the windows needed to reach ``max_requests_per_minute``: rate x service
+time. The service time is measured at run time (a moving average over every response of the
+stream), so the same settings fit 50 ms and 2 s of latency; ``max_concurrency`` stays a
+ceiling a user sets. The rate worth reaching is also capped by what the main thread can
+emit (pages a second, measured too): windows beyond it would only hold pages in memory.
 
 Windows are split (see :mod:`tap_heymarket.windows`) while fewer are in flight than that
 target, and again whenever one finishes while another still has far to go (the tail is
 rebalanced): a free slot goes to a window with at least :data:`MIN_PAGES` pages left and
-at least half as many as the window farthest from done.
+at least half as many as the window farthest from done. Small accounts never pay for it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import threading
 
 from tap_heymarket.timestamps import parse_instant
 
-MIN_PAGES = 3  # a window with fewer pages left is not worth a boundary page and a worker
+#: A split costs one page that both sides read: a window with fewer pages left than this is
+#: not split (a split costs at most 1/8 more requests of what is left; it is only made
+#: while the budget needs more windows in flight, so a latency-free run barely splits).
+MIN_PAGES = 8
 HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
 SMOOTHING = 0.2  # weight of the newest service time in the moving average
 
@@ -32,25 +37,39 @@ class InFlight:
         self.ceiling = max(1, ceiling)
         self.rate = requests_per_minute / 60.0  # requests a second the budget allows
         self.service: float | None = None  # seconds a walk needs per page (moving average)
+        self.consumer: float | None = None  # seconds the main thread needs to emit a page
         self._active: set[str] = set()
         self._reserved = 0  # slots promised to windows being split off
         self._left: dict[str, float] = {}  # pages left, as each window last estimated
         self._lock = threading.Lock()
 
     def observe(self, seconds: float) -> None:
-        """One page's service time (limiter waits excluded)."""
+        """One response's round trip."""
         with self._lock:
             seconds = max(seconds, 0.0)
             self.service = (
                 seconds if self.service is None else ((1 - SMOOTHING) * self.service + SMOOTHING * seconds)
             )
 
+    def observe_consumer(self, seconds: float) -> None:
+        """How long emitting one page took the main thread (it caps the rate worth reaching)."""
+        with self._lock:
+            seconds = max(seconds, 1e-6)
+            self.consumer = (
+                seconds if self.consumer is None else ((1 - SMOOTHING) * self.consumer + SMOOTHING * seconds)
+            )
+
     @property
     def target(self) -> int:
-        """Windows to keep in flight: rate x service time (Little's law), within the ceiling."""
+        """Windows to keep in flight: rate x service time (Little's law), within the ceiling.
+
+        The rate is the budget's, or the pages a second the main thread can emit if fewer:
+        windows beyond what the consumer can take would only hold pages in memory.
+        """
         if self.service is None:
             return self.ceiling
-        needed = math.ceil(self.rate * self.service * HEADROOM)
+        rate = self.rate if self.consumer is None else min(self.rate, 1.0 / self.consumer)
+        needed = math.ceil(rate * self.service * HEADROOM)
         return max(1, min(self.ceiling, needed))
 
     def started(self, key: str, *, reserved: bool = False) -> None:

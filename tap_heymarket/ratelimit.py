@@ -24,7 +24,6 @@ class RequestRateLimiter:
         self._lock = threading.Lock()
         self._next_slot = 0.0
         self._paused_until = 0.0
-        self._local = threading.local()  # per thread: seconds waited for a slot so far
 
     @property
     def interval(self) -> float:
@@ -37,12 +36,7 @@ class RequestRateLimiter:
             now = clock.monotonic()
             slot = max(now, self._next_slot, self._paused_until)
             self._next_slot = slot + self._interval
-        self._local.waited = self.waited() + max(slot - now, 0.0)
         clock.sleep(slot - now)
-
-    def waited(self) -> float:
-        """Seconds the calling thread has waited for slots (a walk's service time leaves them out)."""
-        return float(getattr(self._local, "waited", 0.0))
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (after a 429)."""

@@ -26,7 +26,7 @@ import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_heymarket import interrupt
+from tap_heymarket import clock, interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
 from tap_heymarket.errors import CredentialsRejectedError, HeymarketFatalError
 from tap_heymarket.inflight import InFlight
@@ -175,11 +175,12 @@ class NewestFirstStream(WindowReader):
             self._write_resume(state, top, slices_now, tracked)
         try:
             for page in pool:
+                received = clock.monotonic()
                 for record in page.records:
                     interrupt.check()
                     yield record
                 top = self._newest(page, top, run_started)
-                self._account(page, tracked, pool, denied)
+                self._account(page, tracked, pool, denied, received)
                 reason = page.reason or reason
                 if not self.full_table:
                     self._write_resume(state, top, slices_now, tracked)
@@ -212,14 +213,21 @@ class NewestFirstStream(WindowReader):
         markers.setdefault("replication_key_value", held)
 
     def _account(
-        self, page: Page, tracked: dict[str, Window], pool: Interleaver[Page], denied: set[Slice]
+        self,
+        page: Page,
+        tracked: dict[str, Window],
+        pool: Interleaver[Page],
+        denied: set[Slice],
+        received: float,
     ) -> None:
-        """What a page changes in the run's windows (after its records went out)."""
+        """What a page changes in the run's windows (after its records went out, which took the
+        main thread since ``received``: its pace caps the windows worth reading at once)."""
         tracked.pop(page.key, None)
         tracked.update(page.replaced_by)
         if not page.done:
             tracked[page.key] = page.window
         if self.inflight is not None:
+            self.inflight.observe_consumer(clock.monotonic() - received)
             if page.done:
                 self.inflight.finished(page.key)
             for key, _part in page.replaced_by:

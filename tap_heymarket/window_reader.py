@@ -16,7 +16,6 @@ import json
 import math
 import typing as t
 
-from tap_heymarket import clock
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
 from tap_heymarket.inflight import InFlight, Walked
@@ -93,7 +92,6 @@ class WindowReader(HeymarketStream):
             counter.with_context(window.scope)
             while not paginator.finished:
                 cursor = paginator.current_value
-                started, waited = clock.monotonic(), self.heymarket.limiter.waited()
                 try:
                     body, sent = self._fetch_page(window.scope, cursor, sent)
                     raw = self.records_in(body)
@@ -103,9 +101,6 @@ class WindowReader(HeymarketStream):
                 finally:
                     counter.increment()
                 kept, values, skipped = self._sift(raw, window, cursor, seen)
-                if self.inflight is not None:  # service time: the limiter's waits left out
-                    waited = self.heymarket.limiter.waited() - waited
-                    self.inflight.observe(clock.monotonic() - started - waited)
                 walked.add(values, len(kept))
                 full = self.page_size.seen(sent, len(raw))
                 try:
@@ -205,8 +200,15 @@ class WindowReader(HeymarketStream):
             self.page_size.abandon(sent)
             raise
 
+    def round_trip(self, response: requests.Response) -> float:
+        """Seconds from sending a request to its response's headers (no limiter wait, no GIL)."""
+        return response.elapsed.total_seconds()
+
     def validate_response(self, response: requests.Response) -> None:
-        """A 400 naming ``limit`` to a request that carried it: :class:`LimitRefusedError` (asked again)."""
+        """Each round trip feeds the windows-in-flight target (:mod:`.inflight`); a 400 naming
+        ``limit`` to a request that carried it is :class:`LimitRefusedError` (asked again)."""
+        if self.inflight is not None and response.status_code < 400:
+            self.inflight.observe(self.round_trip(response))
         if response.status_code == 400 and self.limit_field is not None:
             try:
                 sent = json.loads(response.request.body or b"{}") if response.request is not None else {}

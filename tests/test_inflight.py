@@ -4,12 +4,11 @@ rebalanced); every record still arrives once. Time is a fake clock throughout.""
 
 from __future__ import annotations
 
-import threading
 import typing as t
 
 import pytest
 
-from tap_heymarket import clock, inflight, windows
+from tap_heymarket import inflight, windows
 from tap_heymarket.inflight import InFlight, Walked
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.sandbox import SandboxAPI, generate
@@ -79,19 +78,11 @@ def test_a_window_with_few_pages_left_is_not_split_and_a_failed_split_frees_its_
     assert planner.claim("a", 100)
 
 
-def test_the_service_time_leaves_out_the_limiters_waits(monkeypatch) -> None:
-    now = [0.0]
-    monkeypatch.setattr(clock, "monotonic", lambda: now[0])
-    monkeypatch.setattr(clock, "sleep", lambda seconds: now.__setitem__(0, now[0] + max(seconds, 0)))
-    limiter = RequestRateLimiter(60)  # a slot a second
-    for _ in range(3):
-        limiter.acquire()
-    assert limiter.waited() == 2.0
-    seen: list[float] = []
-    thread = threading.Thread(target=lambda: seen.append(limiter.waited()))
-    thread.start()
-    thread.join()
-    assert seen == [0.0], "each thread's waits are its own"
+def test_the_main_threads_pace_caps_the_rate_worth_reaching() -> None:
+    planner = _measured(0.05, 1_000_000)  # no budget to speak of
+    assert planner.target == 32
+    planner.observe_consumer(0.01)  # the main thread emits 100 pages a second
+    assert planner.target == 8  # 100 a second x 50 ms, and half as many more
 
 
 def test_pages_left_come_from_the_windows_own_density() -> None:
@@ -129,25 +120,10 @@ def test_one_probe_and_the_newest_value_read_also_say_where_the_listing_ends() -
 # -- the run, on a fake clock ----------------------------------------------------------------
 
 
-class PerThreadClock:
-    """Each thread's own time, advanced by the fake latency of each request it sends."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def monotonic(self) -> float:
-        return float(getattr(self._local, "now", 0.0))
-
-    def advance(self, seconds: float) -> None:
-        self._local.now = self.monotonic() + seconds
-
-
 @pytest.fixture
 def fake_latency(monkeypatch) -> t.Callable[[float], list[int]]:
-    """Every conversations page takes ``latency`` seconds of fake time; no real wait anywhere.
+    """Every response reports ``latency`` seconds of round trip (no real wait anywhere).
     Returns the number of windows in flight each time one starts."""
-    fake = PerThreadClock()
-    monkeypatch.setattr(clock, "monotonic", fake.monotonic)
     monkeypatch.setattr(RequestRateLimiter, "acquire", lambda self: None)
     monkeypatch.setattr(windows, "MIN_PAGES", 10)
     in_flight: list[int] = []
@@ -158,16 +134,10 @@ def fake_latency(monkeypatch) -> t.Callable[[float], list[int]]:
         in_flight.append(self.active)
 
     monkeypatch.setattr(InFlight, "started", spy)
+    monkeypatch.setattr(InFlight, "observe_consumer", lambda self, seconds: None)  # not CPU-bound
 
     def use(latency: float) -> list[int]:
-        real_fetch = ConversationsStream.fetch
-
-        def slow_fetch(self: t.Any, context: t.Any, token: t.Any) -> t.Any:
-            body = real_fetch(self, context, token)
-            fake.advance(latency)
-            return body
-
-        monkeypatch.setattr(ConversationsStream, "fetch", slow_fetch)
+        monkeypatch.setattr(ConversationsStream, "round_trip", lambda self, response: latency)
         return in_flight
 
     return use
@@ -178,7 +148,7 @@ def test_a_backfill_reads_as_many_windows_at_once_as_its_latency_needs(
     start_sandbox, fake_latency, latency: float, low: int, high: int
 ) -> None:
     in_flight = fake_latency(latency)
-    api = SandboxAPI(generate(6000, 1, seed=5), page_size=30)
+    api = SandboxAPI(generate(12000, 1, seed=5), page_size=30)
     result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=500))
     ids = result.ids()
     assert len(ids) == len(set(ids)) and set(ids) == set(api.conversations.records)
@@ -187,7 +157,7 @@ def test_a_backfill_reads_as_many_windows_at_once_as_its_latency_needs(
 
 def test_the_tail_is_rebalanced_when_a_window_finishes(start_sandbox, fake_latency) -> None:
     in_flight = fake_latency(1.0)
-    api = SandboxAPI(generate(6000, 1, seed=5), page_size=30)
+    api = SandboxAPI(generate(12000, 1, seed=5), page_size=30)
     result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=500))
     assert set(result.ids()) == set(api.conversations.records)
     peak = in_flight.index(max(in_flight))  # the target reached: no room until one finishes
