@@ -12,9 +12,10 @@ from tap_heymarket import inflight, windows
 from tap_heymarket.inflight import InFlight, Walked
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.sandbox import SandboxAPI, generate
+from tap_heymarket.sandbox.server import Fault
 from tap_heymarket.streams import ConversationsStream
 from tap_heymarket.windows import Splitter, even_split
-from tests.cases import CASES
+from tests.cases import CASES, READING_PARAMS
 from tests.harness import config_for, run_sync
 
 CONVERSATIONS = CASES[0]
@@ -162,3 +163,44 @@ def test_the_tail_is_rebalanced_when_a_window_finishes(start_sandbox, fake_laten
     assert set(result.ids()) == set(api.conversations.records)
     peak = in_flight.index(max(in_flight))  # the target reached: no room until one finishes
     assert len(in_flight) > peak + 1, "after a window finished, its slot went to a new split"
+
+
+@pytest.mark.parametrize("reading", READING_PARAMS)
+def test_many_windows_emit_every_record_once_under_every_reading(
+    start_sandbox, fake_latency, reading
+) -> None:
+    in_flight = fake_latency(1.0)
+    api = SandboxAPI(generate(12000, 1, seed=5), page_size=30)
+    api.reading = reading
+    # tie groups on whole seconds, where even splits of time put their boundaries
+    rows = sorted(api.conversations.records.values(), key=lambda r: r["updated"])
+    for start in range(0, len(rows), 400):
+        second = rows[start]["updated"].replace(microsecond=0)
+        for row in rows[start : start + 5]:
+            row["updated"] = second
+    api.conversations.changed()
+    result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=500))
+    ids = result.ids()
+    assert len(ids) == len(set(ids)), "a record was emitted twice"
+    assert set(ids) == set(api.conversations.records)
+    assert CONVERSATIONS.bookmark(result.final_state) == CONVERSATIONS.newest(api)
+    assert max(in_flight) >= 8
+
+
+def test_a_run_of_many_windows_that_dies_resumes_every_window_and_loses_nothing(
+    start_sandbox, fake_latency
+) -> None:
+    fake_latency(1.0)
+    api = SandboxAPI(generate(12000, 1, seed=5), page_size=30)
+    config = config_for(start_sandbox(api).url, max_requests_per_minute=500)
+    api.faults = [Fault("status", status=400, path="/v1/conversations", after=120, times=10**6)]
+    first = run_sync(config, raise_errors=False)
+    assert first.error is not None
+    resume = CONVERSATIONS.stream_state(first.states[-1])["resume"]
+    assert len(resume["windows"]) >= 6, "many windows were under way"
+    api.faults.clear()
+    second = run_sync(config, state=first.states[-1])
+    assert set(first.ids()) | set(second.ids()) == set(api.conversations.records)
+    assert len(second.ids()) == len(set(second.ids()))
+    assert "resume" not in CONVERSATIONS.stream_state(second.final_state)
+    assert CONVERSATIONS.bookmark(second.final_state) == CONVERSATIONS.newest(api)
