@@ -1,14 +1,17 @@
-"""Benchmark the tap on a local sandbox: ``python benchmarks/run.py`` (about three minutes).
+"""Benchmark the tap on a local sandbox: ``python benchmarks/run.py`` (a few minutes).
 
 Every figure comes from separate processes (see ``support.py``): the sandbox API in its own
 process, the tap and the raw baseline (``benchmarks/baseline.py``) as child processes writing
 Singer lines to a file. Requests are counted by the sandbox (``GET /_sandbox/stats``).
 Prints each section's figures, then PASS or FAIL per target; exits 1 if any target fails.
 
-Sections: CPU against the raw baseline; requests under every reading of the cursor against
-the reference reading and the floor; requests for 1, 3 and 40 inboxes against the floor;
-peak memory; request rate against ``max_requests_per_minute`` with 50 and 250 ms per request;
-the messages' idle-run cost on a busy account against the fixed 7-day lookback it replaced.
+By default (``budget.py``), each beside the previous release's figure: the request rate
+against ``max_requests_per_minute`` at 50 ms, 250 ms, 1 s and 2 s per request x limits 500
+and 1200 x 1, 3 and 40 inboxes; listing requests against the tie-safe floor
+``ceil(N / (page - 1)) + walks`` for each thing a server may do with ``limit``; peak memory at
+2k, 40k and 200k conversations. ``python benchmarks/run.py all`` adds: CPU against the raw
+baseline; requests under every reading of the cursor; requests for 1, 3 and 40 inboxes; and
+``lookback``, the messages' idle-run cost on a busy account against the fixed 7-day lookback.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
+import budget
 from support import WORK, Run, Sandbox, baseline, record_set, tap
 
 from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
@@ -182,37 +187,16 @@ def inboxes(size: int = 5_000, k: int = 50) -> None:
         )
 
 
-def memory(small: int = 2_000, large: int = 40_000) -> None:
-    """Peak RSS of the tap process at two account sizes."""
-    print(f"Memory: peak RSS of the tap at {small:,} and {large:,} conversations", flush=True)
-    peaks = {}
-    for size in (small, large):
-        with Sandbox(size) as sandbox:
-            baseline(sandbox, "warm-up")
-            runs = [tap(sandbox, f"tap-{size}") for _ in range(2)]
-            peaks[size] = min(r.peak_rss_mb for r in runs)
-            figure(f"tap peak RSS, {size:,} conversations", f"{peaks[size]:.1f} MB")
-    growth = peaks[large] / peaks[small] - 1
-    check("Memory: peak RSS at 40,000 within 5% of 2,000", abs(growth) <= 0.05, f"{growth:+.1%}")
+def rate() -> None:
+    budget.rate(figure, check)
 
 
-def rate(size: int = 5_000, limit: int = 500) -> None:
-    """Request rate against ``max_requests_per_minute`` for a one-inbox account."""
-    print(f"Rate: {size:,} conversations, 1 inbox, max_requests_per_minute={limit}", flush=True)
-    for delay in (0.05, 0.25):
-        with Sandbox(size, inboxes=1, latency=delay) as sandbox:
-            run = tap(sandbox, f"rate-{delay}", max_requests_per_minute=limit)
-        arrivals = run.stats["arrivals"]["/v1/conversations"]
-        per_minute = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) * 60
-        figure(
-            f"{delay * 1000:.0f} ms per request",
-            f"{per_minute:.0f}/min ({per_minute / limit:.0%}, {run.seconds:.1f} s)",
-        )
-        check(
-            f"Rate: {delay * 1000:.0f} ms: >= 90% of the limit",
-            per_minute >= 0.9 * limit,
-            f"{per_minute / limit:.0%}",
-        )
+def requests() -> None:
+    budget.requests(figure, check)
+
+
+def memory() -> None:
+    budget.memory(figure, check)
 
 
 def lookback(per_day: int = 5_000, days: int = 8) -> None:
@@ -235,16 +219,16 @@ def lookback(per_day: int = 5_000, days: int = 8) -> None:
 def main() -> int:
     started = time.perf_counter()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; scratch files in {WORK}")
-    sections = sys.argv[1:] or ["cpu", "readings", "inboxes", "memory", "rate", "lookback"]
+    sections = sys.argv[1:] or ["rate", "requests", "memory"]
+    if sections == ["all"]:
+        sections = ["cpu", "readings", "inboxes", "rate", "requests", "memory", "lookback"]
     for name in sections:
         globals()[name]()
     print(f"\nTargets (the benchmark took {time.perf_counter() - started:.0f} s):")
     for label, passed, detail in CHECKS:
         print(f"  {'PASS' if passed else 'FAIL'}  {label}  [{detail}]")
     with contextlib.suppress(OSError):
-        for path in WORK.iterdir():
-            path.unlink()
-        WORK.rmdir()
+        shutil.rmtree(WORK)
     return 0 if all(passed for _, passed, _ in CHECKS) else 1
 
 

@@ -91,40 +91,63 @@ def python_child(code: str) -> list[str]:
     return [PYTHON, "-c", PEAK_PRELUDE + code]
 
 
-def run_child(args: list[str], sandbox: Sandbox, name: str) -> Run:
-    """Run one process with stdout to a file; the sandbox's request log is reset first."""
+class Started(t.NamedTuple):
+    """A child process under way, with what :func:`wait_child` needs to read its run back."""
+
+    child: subprocess.Popen[bytes]
+    sandbox: Sandbox
+    name: str
+    output: Path
+    peak_file: Path
+    started: float
+
+
+def start_child(args: list[str], sandbox: Sandbox, name: str, env: dict[str, str] | None = None) -> Started:
+    """Start one process with stdout to a file (in the scratch directory, so that ``-c``'s
+    ``sys.path[0]`` is not this tree); the sandbox's request log is reset first."""
     sandbox.reset()
     output = WORK / f"{name}.jsonl"
     peak_file = WORK / f"{name}.peak"
     peak_file.unlink(missing_ok=True)
+    environment = {**os.environ, **(env or {}), "BENCH_PEAK": str(peak_file)}
     with output.open("wb") as sink:
-        started = time.perf_counter()
-        env = {**os.environ, "BENCH_PEAK": str(peak_file)}
-        child = subprocess.Popen(args, stdout=sink, stderr=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-    peak_kb = float(peak_file.read_text()) if peak_file.exists() else float(usage.ru_maxrss)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        sys.exit(f"{name} failed with exit code {child.returncode}: {' '.join(args)}")
+        child = subprocess.Popen(args, stdout=sink, stderr=subprocess.DEVNULL, env=environment, cwd=WORK)
+    return Started(child, sandbox, name, output, peak_file, time.perf_counter())
+
+
+def wait_child(*started: t.Any) -> Run:
+    """Wait for a started child; its wall time, peak RSS, records, last STATE and request log."""
+    run = Started(*started)
+    _, status, usage = os.wait4(run.child.pid, 0)
+    seconds = time.perf_counter() - run.started
+    peak_kb = float(run.peak_file.read_text()) if run.peak_file.exists() else float(usage.ru_maxrss)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"{run.name} failed with exit code {code}: {' '.join(map(str, run.child.args))}")
     records, state = 0, None
-    with output.open("rb") as lines:
+    with run.output.open("rb") as lines:
         for line in lines:
             if line.startswith(b'{"type":"RECORD"'):
                 records += 1
             elif line.startswith(b'{"type":"STATE"'):
                 state = json.loads(line)["value"]
-    return Run(seconds, peak_kb / 1024, records, state, output, sandbox.stats())
+    return Run(seconds, peak_kb / 1024, records, state, run.output, run.sandbox.stats())
 
 
-def tap(
+def run_child(args: list[str], sandbox: Sandbox, name: str) -> Run:
+    """Run one process with stdout to a file; the sandbox's request log is reset first."""
+    return wait_child(*start_child(args, sandbox, name))
+
+
+def tap_args(
     sandbox: Sandbox,
     name: str,
     state: dict | None = None,
+    release: Path | None = None,
     streams: tuple[str, ...] = ("conversations",),
     **settings: t.Any,
-) -> Run:
-    """The tap, ``streams`` selected, as ``tap-heymarket --config … --catalog …``."""
+) -> Started:
+    """Start the tap (``release``: an older copy of the package, imported instead of this tree)."""
     config = {"api_key": "sandbox-key", "api_url": sandbox.url, "max_requests_per_minute": 1_000_000}
     config.update(settings)
     files = {"config": config, "catalog": catalog_selecting(config, list(streams))}
@@ -135,7 +158,19 @@ def tap(
         path = WORK / f"{name}.{option}.json"
         path.write_text(json.dumps(content))
         args += [f"--{option}", str(path)]
-    return run_child(args, sandbox, name)
+    env = {"PYTHONPATH": str(release)} if release is not None else {"PYTHONPATH": str(HERE.parent)}
+    return start_child(args, sandbox, name, env)
+
+
+def tap(
+    sandbox: Sandbox,
+    name: str,
+    state: dict | None = None,
+    streams: tuple[str, ...] = ("conversations",),
+    **settings: t.Any,
+) -> Run:
+    """The tap, ``streams`` selected, as ``tap-heymarket --config … --catalog …``."""
+    return wait_child(*tap_args(sandbox, name, state, streams=streams, **settings))
 
 
 def baseline(sandbox: Sandbox, name: str = "baseline") -> Run:

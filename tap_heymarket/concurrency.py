@@ -19,6 +19,8 @@ import typing as t
 T = t.TypeVar("T")
 R = t.TypeVar("R")
 POLL_SECONDS = 0.05
+#: Pages waiting for the consumer, however many producers: memory does not grow with them.
+QUEUED_PAGES = 4
 
 
 class _Done:
@@ -41,13 +43,17 @@ class Interleaver(t.Generic[T]):
         self.check_stop = check_stop
         self._pending: queue.SimpleQueue[t.Callable[[], t.Iterator[T]]] = queue.SimpleQueue()
         self._items: queue.Queue[tuple[T | None, BaseException | None] | _Done] = queue.Queue(
-            maxsize=2 * self.max_workers
+            maxsize=QUEUED_PAGES
         )
         self._stop = threading.Event()
         self._failed = threading.Event()
         self._lock = threading.Lock()
         self._outstanding = 0  # submitted producers not yet finished
         self._workers = 0  # worker threads alive
+
+    def close(self) -> None:
+        """Stop every worker (the run is abandoned before its pages were consumed)."""
+        self._stop.set()
 
     def submit(self, produce: t.Callable[[], t.Iterator[T]]) -> None:
         """Run ``produce`` when a worker is free (a new worker if fewer than the maximum)."""

@@ -229,7 +229,8 @@ class UpdatedCursorPaginator(BaseAPIPaginator[Cursor | None]):
         bases = cursor_bases(self.plausible(page.settled) or values if page.settled is not None else values)
         if page.floor is not None and bases[0] < page.floor:
             return None  # the records in place have reached below the floor
-        if page.new == 0 and page.size < self.policy.page_size:
+        full = self.policy.page_size if page.full is None else page.full
+        if page.new == 0 and page.size < full:
             return None
         for base in bases if page.new else bases[:1]:  # the safest value that moves the walk on
             candidate = Cursor(step_above(base, self.policy.step()), covers=base)

@@ -105,10 +105,18 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "max_concurrency",
         th.IntegerType,
-        default=6,
-        description="How many independent slices (inbox views) are read at once. 1: strictly "
-        "sequential. The default 6 covers the open and closed views of 3 inboxes, so a backfill "
-        "hides network latency until it reaches max_requests_per_minute.",
+        default=32,
+        description="The most windows (parts of inbox views) read at once. How many are is "
+        "derived at run time from the measured latency and max_requests_per_minute (enough to "
+        "keep that budget busy); this is a ceiling. 1: strictly sequential.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=100,
+        description="Records asked for per page (the body's `limit`) on the incremental "
+        "listings. A server that caps pages lower, ignores `limit` or refuses it is detected "
+        "on the first page and followed (one request at most per stream and run).",
     ),
     th.Property(
         "messages_lookback_days",
@@ -166,6 +174,7 @@ def problems(config: t.Mapping[str, t.Any]) -> list[str]:
         ("request_timeout", 1, 86_400),  # beyond, sockets cannot represent the timeout
         ("max_requests_per_minute", 1, None),
         ("max_concurrency", 1, None),
+        ("page_size", 2, 10_000),  # the tie-safe cursor needs two records a page
         ("messages_lookback_days", 0, MAX_LOOKBACK_DAYS),
         ("progress_interval", 0, None),
     ):

@@ -17,6 +17,11 @@ if t.TYPE_CHECKING:
     from singer_sdk import Stream
 
 
+#: How many records out of place the closing line names (a server that misplaces one record a
+#: page would otherwise make it one line of thousands of IDs).
+SUMMARY_NAMES = 20
+
+
 class Handoff:
     """Out-of-place records held for the window below, until it has shown whether it has them."""
 
@@ -24,6 +29,26 @@ class Handoff:
         self.key = key  # the primary key field
         self._held: dict[t.Any, dict[str, t.Any]] = {}
         self._early: set[t.Any] = set()  # on the first page of a window split off below another
+        self._odd_emitted: set[tuple[t.Any, str]] = set()  # (id, value) of strays emitted (few)
+
+    def fresh(
+        self, records: list[dict[str, t.Any]], odd: t.Iterable[tuple[t.Any, str]], field: str
+    ) -> list[dict[str, t.Any]]:
+        """``records`` less those out of place (``odd``: this page's) that another window of the
+        walk already emitted with the same value: a walk split many times shows a stray below
+        its boundaries on the first page of each window split off there, one after another."""
+        named = set(odd)
+        if not named:
+            return records
+        out = []
+        for record in records:
+            mark = (record[self.key], record[field])
+            if mark in named:
+                if mark in self._odd_emitted:
+                    continue
+                self._odd_emitted.add(mark)
+            out.append(record)
+        return out
 
     def emitted(self, records: t.Iterable[dict[str, t.Any]], *, first_below: bool) -> None:
         """Records a window emitted (the first page of a lower window: remembered)."""
@@ -65,10 +90,13 @@ def report_strays(stream: Stream, strays: dict[t.Any, str]) -> None:
     if not strays:
         return
     field = t.cast("t.Any", stream).cursor_field
+    named = [f"id={key} {field}={value}" for key, value in list(strays.items())[:SUMMARY_NAMES]]
+    if len(strays) > SUMMARY_NAMES:
+        named.append(f"and {len(strays) - SUMMARY_NAMES} more (each named in its own warning)")
     stream.logger.warning(
         "%s: %d record(s) out of place in the listing's order, emitted where they stood; none "
         "moved the cursor or the bookmark: %s",
         stream.name,
         len(strays),
-        ", ".join(f"id={key} {field}={value}" for key, value in strays.items()),
+        ", ".join(named),
     )

@@ -25,9 +25,11 @@ import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_heymarket import interrupt
+from tap_heymarket import clock, interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
 from tap_heymarket.errors import HeymarketFatalError
+from tap_heymarket.inflight import InFlight
+from tap_heymarket.page_size import PageRequest, PageSize
 from tap_heymarket.pagination import (
     Cursor,
     CursorPolicy,
@@ -43,10 +45,15 @@ from tap_heymarket.walk_checks import (
     saved_instant,
     warn_future_bookmark,
 )
-from tap_heymarket.window_reader import Page, WindowReader
+from tap_heymarket.window_reader import Page, WindowReader, is_split_off
 from tap_heymarket.windows import Splitter
 
 FULL_TABLE = "FULL_TABLE"
+#: Records a page asks for: ``ceil(N / 99)`` requests instead of ``ceil(N / 29)`` where the
+#: server honours it; capped lower or refused, the walk learns so on its first page.
+DEFAULT_PAGE_SIZE = 100
+#: The ceiling on windows read at once; how many are is Little's law's (:mod:`.inflight`).
+DEFAULT_MAX_CONCURRENCY = 32
 
 
 class NewestFirstStream(WindowReader):
@@ -64,8 +71,9 @@ class NewestFirstStream(WindowReader):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.cursor_policy = CursorPolicy()
+        asked = int(self.config.get("page_size", DEFAULT_PAGE_SIZE))
+        self.page_size = PageSize(self.name, asked if self.limit_field is not None else None)
         self.splitter = Splitter(self.count_before) if self.count_path and self.count_takes_date else None
-        self._splits_left = 0
 
     # -- what a stream provides ---------------------------------------------------------
 
@@ -93,12 +101,17 @@ class NewestFirstStream(WindowReader):
         return None
 
     def prepare_request_payload(
-        self, context: t.Mapping[str, t.Any] | None, next_page_token: Cursor | None
+        self, context: t.Mapping[str, t.Any] | None, next_page_token: PageRequest | Cursor | None
     ) -> dict[str, t.Any]:
-        """The walk's body plus the cursor, if any."""
+        """The walk's body plus the cursor, if any, and the page size asked for, if any."""
         body = self.request_body(context or {})
-        if next_page_token is not None and next_page_token.date is not None:
-            body[self.cursor_request_field] = next_page_token.date
+        request = next_page_token
+        if not isinstance(request, PageRequest):
+            request = PageRequest(request)
+        if request.cursor is not None and request.cursor.date is not None:
+            body[self.cursor_request_field] = request.cursor.date
+        if request.limit is not None and self.limit_field is not None:
+            body[self.limit_field] = request.limit
         return body
 
     def get_new_paginator(self) -> UpdatedCursorPaginator:
@@ -152,18 +165,14 @@ class NewestFirstStream(WindowReader):
         state = self.stream_state
         tracked = {str(n): w for n, w in enumerate(windows)}
         run_started = format_instant(self.heymarket.run_started)
-        progress = ProgressReporter(self, expected_total=self._expected_total(windows))
         denied: set[Slice] = set()
         strays: dict[t.Any, str] = {}
         handoff = Handoff(self.primary_keys[0])
         reason = ""
-        concurrency = int(self.config.get("max_concurrency", 6))
-        self._splits_left = (
-            0 if self.ABORT_AT_RECORD_COUNT is not None else max(concurrency - len(tracked), 0)
-        )
-        pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
+        pool = self._pool()
         for key, window in tracked.items():
-            pool.submit(functools.partial(self._read_window, key, window))
+            self._start(pool, key, window)
+        progress = self._progress(pool, windows)
         held = saved_instant(state.get("replication_key_value"))
         if self.end_date is not None and held is not None:
             hold_bookmark(state, str(self.replication_key), held)
@@ -171,13 +180,15 @@ class NewestFirstStream(WindowReader):
             self._write_resume(state, top, slices_now, tracked)
         try:
             for page in pool:
+                received = clock.monotonic()
+                page.records = handoff.fresh(page.records, page.strays, self.cursor_field)
                 for record in page.records:
                     interrupt.check()
                     yield record
-                handoff.emitted(page.records, first_below=page.first and page.key.endswith(".below"))
+                handoff.emitted(page.records, first_below=page.first and is_split_off(page.key))
                 handoff.hold(page.handoff)
                 top = self._newest(page, top, run_started)
-                self._account(page, tracked, pool, denied)
+                self._account(page, tracked, pool, denied, received)
                 reason = page.reason or reason
                 if not self.full_table:
                     self._write_resume(state, top, slices_now, tracked)
@@ -202,17 +213,51 @@ class NewestFirstStream(WindowReader):
         report_strays(self, strays)
 
     def _account(
-        self, page: Page, tracked: dict[str, Window], pool: Interleaver[Page], denied: set[Slice]
+        self,
+        page: Page,
+        tracked: dict[str, Window],
+        pool: Interleaver[Page],
+        denied: set[Slice],
+        received: float,
     ) -> None:
-        """What a page changes in the run's windows (after its records went out)."""
+        """What a page changes in the run's windows (after its records went out, which took the
+        main thread since ``received``: its pace caps the windows worth reading at once)."""
         tracked.pop(page.key, None)
         tracked.update(page.replaced_by)
         if not page.done:
             tracked[page.key] = page.window
+        if self.inflight is not None:
+            self.inflight.observe_consumer(clock.monotonic() - received)
+            if page.done:
+                self.inflight.finished(page.key)
+            for key, _part in page.replaced_by:
+                self.inflight.started(key)
         for key, window in page.spawned:
             tracked[key] = window
-            pool.submit(functools.partial(self._read_window, key, window))
+            self._start(pool, key, window, reserved=True)
         denied.update(page.denied)
+
+    def _pool(self) -> Interleaver[Page]:
+        """The workers, and the windows-in-flight target they keep to (:mod:`.inflight`)."""
+        concurrency = int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
+        budget = float(self.config.get("max_requests_per_minute", 500))
+        self.inflight = None if self.ABORT_AT_RECORD_COUNT is not None else InFlight(concurrency, budget)
+        self.split_floors = {}
+        return Interleaver(concurrency, interrupt.check)
+
+    def _progress(self, pool: Interleaver[Page], windows: list[Window]) -> ProgressReporter:
+        """Progress, counted while the windows already read (the count is not serial start-up)."""
+        try:
+            return ProgressReporter(self, expected_total=self._expected_total(windows))
+        except BaseException:
+            pool.close()
+            raise
+
+    def _start(self, pool: Interleaver[Page], key: str, window: Window, *, reserved: bool = False) -> None:
+        """Hand a window to a worker (``reserved``: into the slot its split claimed)."""
+        if self.inflight is not None:
+            self.inflight.started(key, reserved=reserved)
+        pool.submit(functools.partial(self._read_window, key, window))
 
     def _plan(self) -> tuple[list[Window], list[Slice], str | None]:
         """Windows for this run, the slices it covers, and where a resumed run had got to."""

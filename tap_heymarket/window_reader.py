@@ -14,11 +14,15 @@ worker (:mod:`tap_heymarket.windows`).
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import typing as t
 from functools import cached_property
 
 from tap_heymarket.client import HeymarketStream
-from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
+from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
+from tap_heymarket.inflight import InFlight, Walked
+from tap_heymarket.page_size import LimitRefusedError, PageRequest, PageSize, Sent
 from tap_heymarket.pagination import (
     Cursor,
     CursorIgnoredError,
@@ -32,7 +36,10 @@ from tap_heymarket.plan import Slice, Window
 from tap_heymarket.progress import OptionalCount
 from tap_heymarket.sift import Memo, sift_page
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.windows import Splitter
+from tap_heymarket.windows import SEARCHING, Searching, Splitter, even_split
+
+if t.TYPE_CHECKING:
+    import requests
 
 
 class WalkError(HeymarketFatalError):
@@ -64,9 +71,16 @@ class WindowReader(HeymarketStream):
     cursor_request_field = "date"  # body field that carries the cursor
     cursor_record_field: str | None = None  # record field it comes from (the replication key)
     count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
+    #: body field that asks for a page size (:mod:`tap_heymarket.page_size`); None: not sent
+    limit_field: str | None = "limit"
     cursor_policy: CursorPolicy
+    page_size: PageSize
     splitter: Splitter | None
-    _splits_left: int
+    inflight: InFlight | None = None  # set for each run (None: never split)
+    #: the walk's own floor for each window split off but not yet started: a split-off window's
+    #: floor is its parent's, which an earlier split may have raised to a boundary, and records
+    #: out of place below a boundary belong to the window there (:mod:`tap_heymarket.sift`)
+    split_floors: dict[str, str | None]
 
     @property
     def cursor_field(self) -> str:
@@ -83,14 +97,17 @@ class WindowReader(HeymarketStream):
             window.start, policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
         )
         seen: dict[t.Any, str] = {}
-        memo = Memo(window.floor)
+        memo = Memo(self.split_floors.pop(key, window.floor))
         reported = 0
+        sent: Sent | None = None
+        walked = Walked()
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
                 cursor = paginator.current_value
                 try:
-                    raw = self.records_in(_blank_as_empty(self.fetch(window.scope, cursor)))
+                    body, sent = self._fetch_page(window.scope, cursor, sent)
+                    raw = self.records_in(_blank_as_empty(body))
                 except AccessDeniedError as exc:
                     yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
                     return
@@ -98,22 +115,26 @@ class WindowReader(HeymarketStream):
                     counter.increment()
                 sifted = sift_page(self, raw, window, cursor, seen, memo=memo)
                 kept, values = sifted.kept, sifted.values
+                walked.add(sifted.settled, len(kept))
+                full = self.page_size.seen(sent, len(raw))
                 try:
                     paginator.advance_page(
-                        PageValues(values, len(raw), len(kept), window.floor, sifted.settled)
+                        PageValues(values, len(raw), len(kept), window.floor, sifted.settled, full)
                     )
                 except (CursorIgnoredError, CursorUnreadableError) as exc:
                     msg = f"{self.name}: cannot walk {self._where(window, cursor)}: {exc}"
                     raise WalkError(msg) from None
+                self.page_size.settle(sent, len(raw), len(kept), paginator.finished)
                 for record in kept:
                     seen[record[self.primary_keys[0]]] = record[self.cursor_field]
                 after = None if paginator.finished else paginator.current_value
                 if after is None and not raw and cursor is not None and cursor.again and window.floor is None:
                     self._check_gap(window, cursor)
                 _forget_above(seen, after)
-                spawned = self._split(key, window, after, sifted.settled) if paginator.count == 1 else []
+                spawned = self._split(f"{key}.{paginator.count}", window, after, sifted.settled, walked)
                 if spawned:
                     window = dataclasses.replace(window, floor=spawned[0][1].upper)
+                    self.split_floors.update((part, memo.lowest) for part, _window in spawned)
                 unreachable = paginator.unreachable_values[reported:]
                 reported = len(paginator.unreachable_values)
                 yield Page(
@@ -130,26 +151,94 @@ class WindowReader(HeymarketStream):
                 )
 
     def _split(
-        self, key: str, window: Window, after: Cursor | None, values: list[str]
+        self, key: str, window: Window, after: Cursor | None, values: list[str], walked: Walked
     ) -> list[tuple[str, Window]]:
-        """After a long walk's first page, hand the part below a boundary to another worker."""
-        if self.splitter is None or after is None or after.date is None:
+        """While fewer windows are in flight than the budget needs (:mod:`.inflight`), hand the
+        part of a long walk below a boundary to another worker (``key`` names that part)."""
+        inflight = self.inflight
+        if inflight is None or after is None or after.date is None or not window.long or not values:
             return []
-        if not window.long or window.upper is not None:
+        if not inflight.has_room():
             return []
-        if self._splits_left <= 0 or not values:
+        boundary, left = self._count_boundary(window, after.date, values)
+        if boundary is SEARCHING:
             return []
+        if boundary is None:
+            left = self._pages_left(window, after.date, walked)
+        if left is None or not inflight.claim(window_key(key), left):
+            return []
+        if boundary is None:
+            bottom = window.floor or self._bottom()
+            boundary = None if bottom is None else even_split(after.date, bottom)
+        if not isinstance(boundary, str) or boundary >= after.date or (window.floor or "") >= boundary:
+            inflight.release()
+            return []
+        self.logger.debug(
+            "%s: splitting a window at %s (%.0f pages left; %d of %d in flight)",
+            self.name,
+            boundary,
+            left,
+            inflight.active,
+            inflight.target,
+        )
+        return [(key, Window(window.scope, upper=boundary, floor=window.floor, long=True))]
+
+    def _count_boundary(
+        self, window: Window, top: str, values: list[str]
+    ) -> tuple[str | Searching | None, float | None]:
+        """A walk's top window splits first where the count says half the records lie (the
+        search runs beside the walk: :data:`SEARCHING` until it is done), once per stream."""
+        if window.floor is not None or window.upper is not None or self.splitter is None:
+            return None, None
         oldest, newest = min(values), max(values)
         span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+        found = self.splitter.search_in_background(oldest, span, len(values), newest)
+        if isinstance(found, str) and found < top:
+            return found, math.inf
+        return (SEARCHING, None) if found is SEARCHING else (None, None)
+
+    def _bottom(self) -> str | None:
+        """Where a walk's bottom window probably ends (the counts asked so far say)."""
+        return self.splitter.oldest() if self.splitter is not None else None
+
+    def _pages_left(self, window: Window, top: str, walked: Walked) -> float | None:
+        """About how many pages a window has left below ``top`` (None: cannot say): its own
+        density over the time it has left, down to its floor or where the listing ends."""
+        bottom = window.floor or self._bottom()
+        return None if bottom is None else walked.pages_between(top, bottom, self.page_size.expected)
+
+    def _fetch_page(
+        self, scope: dict[str, t.Any], cursor: Cursor | None, held: Sent | None
+    ) -> tuple[t.Any, Sent]:
+        """One page's body and the ``limit`` it was asked with (see :mod:`.page_size`)."""
+        sent = self.page_size.next_request(held)
         try:
-            boundary = self.splitter.boundary(oldest, span, len(values), window.floor)
-        except Exception as exc:  # a count that fails only costs the split, never the sync
-            self.logger.debug("%s: not splitting the walk: %s", self.name, exc)
-            return []
-        if boundary is None or boundary >= after.date:
-            return []
-        self._splits_left -= 1
-        return [(f"{key}.below", Window(window.scope, upper=boundary, floor=window.floor))]
+            return self.fetch(scope, PageRequest(cursor, sent.limit)), sent
+        except LimitRefusedError as exc:
+            if not self.page_size.refuse(sent, str(exc)):
+                raise
+            return self.fetch(scope, PageRequest(cursor, None)), Sent(None)
+        except BaseException:
+            self.page_size.abandon(sent)
+            raise
+
+    def round_trip(self, response: requests.Response) -> float:
+        """Seconds from sending a request to its response's headers (no limiter wait, no GIL)."""
+        return response.elapsed.total_seconds()
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Each round trip feeds the windows-in-flight target (:mod:`.inflight`); a 400 naming
+        ``limit`` to a request that carried it is :class:`LimitRefusedError` (asked again)."""
+        if self.inflight is not None and response.status_code < 400:
+            self.inflight.observe(self.round_trip(response))
+        if response.status_code == 400 and self.limit_field is not None:
+            try:
+                sent = json.loads(response.request.body or b"{}") if response.request is not None else {}
+            except ValueError:
+                sent = {}
+            if isinstance(sent, dict) and self.limit_field in sent and self.limit_field in response.text:
+                raise LimitRefusedError(describe(response, f"Heymarket refused `{self.limit_field}`"))
+        super().validate_response(response)
 
     def _check_gap(self, window: Window, cursor: Cursor) -> None:
         """A walk that ended on a (confirmed) empty page: does the count say more lies below?
@@ -242,3 +331,14 @@ def count_of(body: object) -> int:
         return int(body)
     msg = f"unexpected count body: {body!r}"
     raise TypeError(msg)
+
+
+def is_split_off(key: str) -> bool:
+    """Whether ``key`` names a window split off another (``<window key>.<page>``), not one
+    the walk planned (``0``, ``1``, ...)."""
+    return "." in key
+
+
+def window_key(part_key: str) -> str:
+    """The key of the window a split-off part (``<window key>.<page>``) comes from."""
+    return part_key.rsplit(".", 1)[0]

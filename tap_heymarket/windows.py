@@ -22,7 +22,7 @@ import datetime as dt
 import threading
 import typing as t
 
-from tap_heymarket.timestamps import format_instant, parse_instant
+from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 
 MIN_PAGES = 40  # a walk with fewer pages left is not worth splitting
 OVERHEAD_SHARE = 0.04  # probes and boundary pages, as a share of the pages left
@@ -44,37 +44,45 @@ class Splitter:
         self.page_size = page_size
         self.probes = 0
         self._cache: dict[str | None, int] = {}
-        self._boundaries: dict[str | None, str | None] = {}
+        self._boundaries: dict[tuple[str | None, str | None], str | None] = {}
         self._lock = threading.Lock()
+        self._counting = threading.Lock()
+        self._search_thread: threading.Thread | None = None
+        self.newest: str | None = None
         self._searching = threading.Lock()
 
     def count(self, date: str | None) -> int:
-        """``count(date)``, asked once per date per run."""
-        with self._lock:
-            if date in self._cache:
-                return self._cache[date]
-        value = self._count(date)
-        with self._lock:
-            if date not in self._cache:
+        """``count(date)``, asked once per date per run (callers at once wait for one answer)."""
+        with self._counting:
+            with self._lock:
+                if date in self._cache:
+                    return self._cache[date]
+            value = self._count(date)
+            with self._lock:
                 self.probes += 1
-            self._cache[date] = value
-        return value
+                self._cache[date] = value
+            return value
 
-    def boundary(self, oldest: str, span: float, records: int, floor: str | None) -> str | None:
+    def boundary(
+        self, oldest: str, span: float, records: int, floor: str | None, top: str | None = None
+    ) -> str | None:
         """A whole second between ``floor`` and ``oldest`` with about half of the records
-        between them below it, or None when the walk is not worth splitting.
+        between ``floor`` and ``top`` (None: the newest) below it, or None when the walk is not
+        worth splitting.
 
-        ``oldest``, ``span`` (seconds) and ``records`` describe the walk's first page: its
+        ``oldest``, ``span`` (seconds) and ``records`` describe the walk's last page: its
         density places the first probe; each further probe is placed by secant. Walks that
-        share a floor (a stream's views) share the boundary and its probes.
+        share their bounds (a stream's views, on their first page) share the boundary.
         """
         with self._searching:  # the views ask at once: one searches, the other waits for it
-            if floor not in self._boundaries:
-                self._boundaries[floor] = self._search(oldest, span, records, floor)
-            return self._boundaries[floor]
+            if (top, floor) not in self._boundaries:
+                self._boundaries[(top, floor)] = self._search(oldest, span, records, floor, top)
+            return self._boundaries[(top, floor)]
 
-    def _search(self, oldest: str, span: float, records: int, floor: str | None) -> str | None:
-        newest = self.count(None)
+    def _search(
+        self, oldest: str, span: float, records: int, floor: str | None, top: str | None
+    ) -> str | None:
+        newest = self.count(top)
         below = self.count(floor) if floor is not None else 0
         left = newest - below
         if left < MIN_PAGES * self.page_size:
@@ -105,3 +113,72 @@ class Splitter:
                 slope = max(high_c - found, 1) / max((high_t - guess).total_seconds(), 1.0)
                 guess = guess + dt.timedelta(seconds=(target - found) / slope)
         return best[1] if best is not None and best[0] <= 0.35 else None
+
+    def search_in_background(
+        self, oldest: str, span: float, records: int, newest: str
+    ) -> str | Searching | None:
+        """:meth:`boundary` for a walk's first page, on a thread of its own, so the walk reads
+        on while the count is probed (start-up work overlaps with reading). The boundary once
+        found (None: not worth splitting), else :data:`SEARCHING`."""
+        with self._lock:
+            if (None, None) in self._boundaries:
+                return self._boundaries[(None, None)]
+            if self._search_thread is None:
+                self.newest = newest  # the count of everything stands at the newest value read
+                self._search_thread = threading.Thread(
+                    target=self._search_quietly,
+                    args=(oldest, span, records),
+                    name="count-probes",
+                    daemon=True,
+                )
+                self._search_thread.start()
+        return SEARCHING
+
+    def _search_quietly(self, oldest: str, span: float, records: int) -> None:
+        try:
+            self.boundary(oldest, span, records, None)
+        except Exception:  # a count that fails only costs the split, never the sync
+            with self._lock:
+                self._boundaries[(None, None)] = None
+
+    def oldest(self) -> str | None:
+        """About where the listing's records end, from the counts asked so far (no request).
+
+        The lowest probe's count, drained at the rate the two lowest points show (records a
+        second, the whole account's: a span of time, whatever the walk's scope), places it;
+        the newest value the search started from stands for the count of everything. None
+        until a search has probed. Only a split's balance rests on it, never a record.
+        """
+        with self._lock:
+            points = sorted((d, c) for d, c in self._cache.items() if d is not None)
+            newest = self.newest
+            if newest is not None and None in self._cache and (not points or newest > points[-1][0]):
+                points.append((newest, self._cache[None]))
+        if len(points) < 2:
+            return None
+        (low, below), (high, above) = points[0], points[1]
+        if below <= 0:
+            return low
+        seconds = (parse_instant(high) - parse_instant(low)).total_seconds()
+        if above <= below or seconds <= 0:
+            return None
+        rate = (above - below) / seconds
+        return format_instant(shifted(parse_instant(low), -dt.timedelta(seconds=below / rate)))
+
+
+class Searching:
+    """A boundary search still under way."""
+
+
+SEARCHING = Searching()
+
+
+def even_split(top: str, floor: str) -> str | None:
+    """The whole second halfway between ``floor`` and ``top`` (None: no whole second between).
+
+    Where the count cannot say how records spread (it counts the whole account, not one
+    walk's inboxes and view), time is split evenly; the tail is rebalanced if it was uneven.
+    """
+    low, high = parse_instant(floor), parse_instant(top)
+    middle = format_instant((low + (high - low) / 2).replace(microsecond=0))
+    return middle if floor < middle < top else None

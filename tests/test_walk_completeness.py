@@ -232,3 +232,13 @@ def test_in_a_split_walk_a_stale_record_above_the_boundary_is_emitted_once(
     assert any("date" in r.body for r in api.requests if r.path == "/v1/conversations/count")  # split
     ids = result.ids()
     assert sorted(ids) == sorted(api.conversations.records)  # every one, once
+
+
+def test_the_closing_line_names_at_most_twenty_records_out_of_place(start_sandbox, caplog) -> None:
+    api = account(Reading(out_of_order=True))
+    with caplog.at_level(logging.WARNING):
+        run_sync(config_for(start_sandbox(api).url))
+    lines = [r.getMessage() for r in caplog.records]
+    closing = next(line for line in lines if "record(s) out of place in the" in line)
+    assert closing.count("id=") == 20
+    assert "more (each named in its own warning)" in closing

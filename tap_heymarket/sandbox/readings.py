@@ -47,6 +47,11 @@ class Reading:
     filter_hidden: bool = False  # with hidden_sort: ``date`` compares the hidden key, not the value
     transient_blank: str = ""  # "[]", "null" or "{}": every 4th page of a listing (never twice)
     ignore_page: bool = False  # page-number listings (surveys) answer every page with the first
+    #: how a ``limit`` body field is taken: "ignores" it (the server's own page, as the
+    #: reference's conversations page has it: the default, so that every other reading is
+    #: proven at the page size the reference documents), "honours" it, "rejects" it (HTTP 400
+    #: naming it) or, as a number, caps pages at that many records
+    limit: str = "ignores"
 
     def __str__(self) -> str:
         changed = [
@@ -85,6 +90,21 @@ class Reading:
         *rest, oldest = ids
         rest.insert(len(rest) // 2, oldest)
         return rest
+
+
+class LimitRefusedByServerError(ValueError):
+    """The server does not take a ``limit`` (answered with HTTP 400 naming it)."""
+
+
+def page_size(reading: Reading, asked: object, default: int) -> int:
+    """Records a page holds for a body's ``limit`` (``asked``) under this reading."""
+    if asked is None or reading.limit == "ignores":
+        return default
+    if reading.limit == "rejects":
+        raise LimitRefusedByServerError(asked)
+    if type(asked) is not int or asked < 1:
+        raise ValueError(asked)
+    return asked if reading.limit == "honours" else min(asked, int(reading.limit))
 
 
 def epoch_seconds(instant: dt.datetime) -> int:

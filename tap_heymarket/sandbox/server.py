@@ -20,7 +20,7 @@ from tap_heymarket import clock
 from tap_heymarket.sandbox import deletions
 from tap_heymarket.sandbox.data import Dataset, generate
 from tap_heymarket.sandbox.listing import Listing
-from tap_heymarket.sandbox.readings import Reading
+from tap_heymarket.sandbox.readings import LimitRefusedByServerError, Reading, page_size
 from tap_heymarket.timestamps import TimestampError, parse_instant
 
 TOKEN_MAX_AGE = 300
@@ -213,7 +213,7 @@ class SandboxAPI:
 
     # -- endpoints ----------------------------------------------------------------------
 
-    def answer(self, method: str, path: str, body: dict[str, t.Any]) -> tuple[int, bytes]:  # noqa: PLR0911
+    def answer(self, method: str, path: str, body: dict[str, t.Any]) -> tuple[int, bytes]:  # noqa: PLR0911, PLR0912
         """Status and JSON body for one authorized request."""
         if path in self.denied_paths:
             return 403, b'{"error":"denied"}'
@@ -234,16 +234,17 @@ class SandboxAPI:
                 return 200, json.dumps({"count": count}).encode()
             if path in self.listings:
                 listing = self.listings[path]
-                ids = listing.page(None, _instant(body, "date"), self.page_size)
+                ids = listing.page(None, _instant(body, "date"), self._size(body))
                 return 200, listing.body(ids)
             if path == "/v1/messages/all":
-                limit = max(1, min(int(body.get("limit", 30)), 100))
-                ids = self.messages.page(None, _instant(body, "created_at"), limit)
+                ids = self.messages.page(None, _instant(body, "created_at"), self._size(body, 30))
                 return 200, self.messages.body(ids)
             if path == "/v1/messages/all/count":
                 return 200, json.dumps(str(len(self.messages.records))).encode()
             if path == "/v1/surveys":
                 return self._surveys(body)
+        except LimitRefusedByServerError:
+            return 400, b'{"error":"bad_data","message":"unknown field: limit"}'
         except (TimestampError, ValueError, TypeError):
             return 400, b'{"error":"bad_data"}'
         return 404, b'{"error":"not_found"}'
@@ -267,6 +268,10 @@ class SandboxAPI:
             self._blanked.add(asked)
             return True
 
+    def _size(self, body: dict[str, t.Any], default: int | None = None) -> int:
+        """A page's size: the body's ``limit`` as the reading takes it (see :mod:`.readings`)."""
+        return page_size(self.reading, body.get("limit"), self.page_size if default is None else default)
+
     def _conversations(self, body: dict[str, t.Any]) -> tuple[int, bytes]:
         user = body.get("id")
         filters = body.get("filters")
@@ -278,7 +283,7 @@ class SandboxAPI:
         closed = bool(filters.get("closed", False))  # omitted: the open view
         keep = (lambda r: not r.get("read")) if filters.get("unread") else None
         scopes = [(i, closed) for i in inboxes]
-        ids = self.conversations.page(scopes, _instant(body, "date"), self.page_size, keep)
+        ids = self.conversations.page(scopes, _instant(body, "date"), self._size(body), keep)
         page = self.conversations.body(ids)
         if self.malformed and "date" not in body:  # broken records lead a slice's first page
             extra = b",".join(json.dumps(r).encode() for r in self.malformed)

@@ -1,0 +1,151 @@
+"""The budget sections of the benchmark: rate against the limit, requests against the tie-safe
+floor, peak memory, each for this tree ("after") beside the previous release ("before").
+
+The previous release is main's commit :data:`RELEASE`, extracted with ``git archive`` into a
+scratch directory and imported by its own child process (``PYTHONPATH``); both talk to the
+same sandbox build (this tree's, whose ``limit`` readings the old tap never exercises).
+
+Record counts are scaled per scenario so that each run lasts about ``4 x latency + 4`` seconds
+at its limit: long enough for the windows to ramp up and reach a steady state (the steady
+rate, between a quarter and nine tenths of the requests, is printed beside the whole run's),
+short enough that the 48 runs take a few minutes. The "before" and "after" runs of a
+scenario go at once, each against its own sandbox (they are latency-bound, not CPU-bound).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import typing as t
+from pathlib import Path
+
+from support import HERE, WORK, Run, Sandbox, tap_args, wait_child
+
+RELEASE = "ca52a8e"
+LATENCIES = (0.05, 0.25, 1.0, 2.0)
+LIMITS = (500, 1200)
+INBOXES = (1, 3, 40)
+PAGE_BEFORE = 30
+
+Check = t.Callable[[str, bool, str], None]
+Figure = t.Callable[[str, str], None]
+
+
+def release_dir() -> Path:
+    """The previous release's package and schemas, extracted once per benchmark run."""
+    target = WORK / f"release-{RELEASE}"
+    if not target.exists():
+        target.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(HERE.parent), "archive", RELEASE, "tap_heymarket", "schemas"],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def pair(sandbox: dict[str, t.Any], name: str, **settings: t.Any) -> tuple[Run, Run]:
+    """The same scenario for the previous release and this tree, at once, one sandbox each."""
+    with Sandbox(**sandbox) as old_box, Sandbox(**sandbox) as new_box:
+        old = tap_args(old_box, f"{name}-before", release=release_dir(), **settings)
+        new = tap_args(new_box, f"{name}-after", **settings)
+        return wait_child(*old), wait_child(*new)
+
+
+def rates(arrivals: list[float], limit: int) -> tuple[float, float]:
+    """Requests a minute over the whole listing and over its steady part, as shares of the limit."""
+
+    def per_minute(times: list[float]) -> float:
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-9) * 60
+
+    steady = arrivals[len(arrivals) // 4 : max(len(arrivals) * 9 // 10, len(arrivals) // 4 + 2)]
+    return per_minute(arrivals) / limit, per_minute(steady) / limit
+
+
+def rate(figure: Figure, check: Check) -> None:
+    """Rate / limit for every latency x limit x inbox count; wall / (requests x latency) unlimited."""
+    print("Rate / limit (whole run, steady part), before -> after; conversations, 30 a page", flush=True)
+    for latency in LATENCIES:
+        for limit in LIMITS:
+            requests = math.ceil(limit / 60 * (4 * latency + 4))
+            for inboxes in INBOXES:
+                size = 29 * requests
+                before, after = pair(
+                    {"conversations": size, "inboxes": inboxes, "latency": latency},
+                    f"rate-{latency}-{limit}-{inboxes}",
+                    max_requests_per_minute=limit,
+                )
+                (b_all, b_steady), (a_all, a_steady) = (
+                    rates(run.stats["arrivals"]["/v1/conversations"], limit) for run in (before, after)
+                )
+                figure(
+                    f"{latency * 1000:>4.0f} ms, {limit}/min, {inboxes:>2} inbox(es), {size:,} conv.",
+                    f"{b_all:.2f} ({b_steady:.2f}) -> {a_all:.2f} ({a_steady:.2f})",
+                )
+                if latency <= 1.0 or limit == 500:  # 2 s x 1200/min needs 50 in flight: past the ceiling
+                    label = f"Rate: {latency * 1000:.0f} ms, {limit}/min, {inboxes} inbox(es): steady >= 0.9"
+                    check(label, a_steady >= 0.9, f"{a_steady:.2f}")
+    size = 6_000
+    before, after = pair({"conversations": size, "inboxes": 3, "latency": 0.05}, "unlimited")
+    shares = []
+    for run in (before, after):
+        count = run.stats["by_path"].get("/v1/conversations", 0)
+        shares.append(run.seconds / (count * 0.05))
+    label = f"3 inboxes, 50 ms, no limit, {size:,}: wall / (requests x latency)"
+    figure(label, f"{shares[0]:.2f} -> {shares[1]:.2f}")
+    check("Rate: unlimited wall / (requests x latency) <= 0.25", shares[1] <= 0.25, f"{shares[1]:.2f}")
+
+
+def floor(run: Run, page: int) -> int:
+    """The tie-safe floor: ``ceil(n / (page - 1)) + 1`` per walk (one walk per view)."""
+    sizes: dict[str, int] = {}
+    with run.output.open() as lines:
+        for line in lines:
+            if line.startswith('{"type":"RECORD"'):
+                status = '"status":"closed"' in line
+                sizes[str(status)] = sizes.get(str(status), 0) + 1
+    return sum(math.ceil(n / (page - 1)) + 1 for n in sizes.values())
+
+
+def requests(figure: Figure, check: Check, size: int = 20_000) -> None:
+    """Listing requests of a full sync against the tie-safe floor at each page size."""
+    print(f"Requests: {size:,} conversations, 3 inboxes; listing requests (tie-safe floor)", flush=True)
+    for label, reading in (
+        ("server honours limit", "limit=honours"),
+        ("server caps at 45", "limit=45"),
+        ("server ignores limit (the reference)", ""),
+        ("server refuses limit (400)", "limit=rejects"),
+    ):
+        scenario = {"conversations": size, "inboxes": 3, "reading": reading}
+        before, after = pair(scenario, f"requests-{reading or 'ref'}")
+        page = {"limit=honours": 100, "limit=45": 45}.get(reading, PAGE_BEFORE)
+        counts = [run.stats["by_path"].get("/v1/conversations", 0) for run in (before, after)]
+        figure(
+            label,
+            f"{counts[0]} (floor {floor(before, PAGE_BEFORE)}) -> {counts[1]} (floor {floor(after, page)})",
+        )
+        check(f"Requests: {label}: every record once", after.records == size, str(after.records))
+        check(
+            f"Requests: {label}: within 5% of the floor + the probe",
+            counts[1] <= 1.05 * floor(after, page) + 3,
+            str(counts[1]),
+        )
+
+
+def memory(figure: Figure, check: Check) -> None:
+    """Peak RSS of the tap at 2k, 40k and 200k conversations, before -> after."""
+    print("Memory: peak RSS of the tap (3 inboxes, no latency), before -> after", flush=True)
+    peaks: dict[int, tuple[float, float]] = {}
+    for size in (2_000, 40_000, 200_000):
+        before, after = pair({"conversations": size}, f"memory-{size}")
+        for run in (before, after):
+            if run.records != size:
+                raise SystemExit(f"{run.output.name}: {run.records} records, expected {size}")
+        peaks[size] = (before.peak_rss_mb, after.peak_rss_mb)
+        figure(f"{size:,} conversations", f"{before.peak_rss_mb:.1f} -> {after.peak_rss_mb:.1f} MB")
+    for size in (40_000, 200_000):
+        ratios = [peaks[size][i] / peaks[2_000][i] for i in (0, 1)]
+        figure(f"peak {size:,} / 2,000", f"{ratios[0]:.3f} -> {ratios[1]:.3f}")
+    growth = peaks[200_000][1] / peaks[2_000][1]
+    check("Memory: peak 200,000 / 2,000 <= 1.02", growth <= 1.02, f"{growth:.3f}")

@@ -1,0 +1,40 @@
+"""The IDs a window keeps to drop re-sent records are bounded by the cursor's overlap, not by
+the records it has read: a walk ten times longer keeps no more of them."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from tap_heymarket import window_reader
+from tap_heymarket.sandbox import SandboxAPI, generate
+from tap_heymarket.sandbox.readings import Reading
+from tests.harness import config_for, run_sync
+
+
+def _largest_seen(start_sandbox, monkeypatch, conversations: int, reading: Reading) -> int:
+    sizes: list[int] = []
+    forget = window_reader._forget_above
+
+    def spy(seen: dict[t.Any, str], cursor: t.Any) -> None:
+        forget(seen, cursor)
+        sizes.append(len(seen))
+
+    monkeypatch.setattr(window_reader, "_forget_above", spy)
+    api = SandboxAPI(generate(conversations, 1, seed=3), page_size=30)
+    api.reading = reading
+    result = run_sync(config_for(start_sandbox(api).url, max_concurrency=1))
+    assert set(result.ids()) == set(api.conversations.records)
+    return max(sizes)
+
+
+@pytest.mark.parametrize(
+    "reading", [Reading(), Reading(precision="s", inclusive=True), Reading(limit="honours")], ids=str
+)
+def test_seen_ids_do_not_grow_with_the_records_read(start_sandbox, monkeypatch, reading: Reading) -> None:
+    # each view's walk reads about 150, then 1,500 records; what it keeps is what lies within
+    # the overlap of one cursor (a second or so of records), whatever the walk's length
+    short = _largest_seen(start_sandbox, monkeypatch, 300, reading)
+    long = _largest_seen(start_sandbox, monkeypatch, 3000, reading)
+    assert short <= 10 and long <= 10, (short, long)
