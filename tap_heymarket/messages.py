@@ -27,8 +27,9 @@ from functools import cached_property
 
 from tap_heymarket.records import as_reference
 from tap_heymarket.streams import _SchemaFromFile
-from tap_heymarket.timestamps import TimestampError, format_instant, normalize_instant, parse_instant, shifted
+from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 from tap_heymarket.walk import NewestFirstStream
+from tap_heymarket.walk_checks import saved_instant
 
 #: Statuses after which a message does not change (our reading: the reference names sent,
 #: delivered and failed; an inbound message is received once).
@@ -59,7 +60,7 @@ class MessagesStream(_SchemaFromFile, NewestFirstStream):
         lowest = format_instant(shifted(parse_instant(bookmark), -self.lookback_window()))
         state = self.stream_state
         if UNSETTLED_SINCE in state:
-            unsettled = _instant_or_none(state[UNSETTLED_SINCE])
+            unsettled = saved_instant(state[UNSETTLED_SINCE])
             floor = max(lowest, bookmark if unsettled is None else min(unsettled, bookmark))
         else:
             floor = lowest
@@ -68,8 +69,8 @@ class MessagesStream(_SchemaFromFile, NewestFirstStream):
         return floor
 
     def request_body(self, context: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """Newest first by creation, 30 a page."""
-        return {"order": "created_at", "ascending": False, "limit": 30}
+        """Newest first by creation (``limit``, the page size, is the walk's: see page_size.py)."""
+        return {"order": "created_at", "ascending": False}
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """The conversation reference as an object, then the stream's schema; noted if unsettled."""
@@ -102,12 +103,3 @@ class _OldestUnsettled:
             self.seen += 1
             if status not in SETTLED and (self.oldest is None or date < self.oldest):
                 self.oldest = date
-
-
-def _instant_or_none(value: object) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        return normalize_instant(value)
-    except TimestampError:
-        return None

@@ -173,7 +173,7 @@ def test_a_short_page_is_judged_against_pages_asked_with_the_same_limit() -> Non
     value = "2025-01-01T00:00:00.000000Z"
     paginator = UpdatedCursorPaginator(Cursor("2025-01-01T00:00:01.000000Z", covers=value), policy=policy)
     full = size.seen(Sent(None), 30)
-    paginator.advance_page(PageValues([value] * 30, 30, 0, None, full))
+    paginator.advance_page(PageValues([value] * 30, 30, 0, None, full=full))
     assert not paginator.finished
     assert paginator.current_value is not None and paginator.current_value.below == value
 

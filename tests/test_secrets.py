@@ -25,20 +25,16 @@ def _pair_config(url: str, **overrides: t.Any) -> dict[str, t.Any]:
     return config
 
 
-def _advancing_clock(monkeypatch, step: float) -> None:
-    """Every read of the wall clock moves it ``step`` seconds on (tap and sandbox alike)."""
-    now = [clock.wall()]
-
-    def wall() -> float:
-        now[0] += step
-        return now[0]
-
-    monkeypatch.setattr(clock, "wall", wall)
+def _advancing_clock(monkeypatch, step: float, api) -> None:
+    """Each request the sandbox has seen moves the wall clock ``step`` seconds on (tap and
+    sandbox alike): time follows the run's progress, not how often some code reads the clock."""
+    start = clock.wall()
+    monkeypatch.setattr(clock, "wall", lambda: start + step * len(api.requests))
 
 
 def test_a_sync_that_outlives_several_tokens_renews_them(start_sandbox, monkeypatch) -> None:
     api = account()
-    _advancing_clock(monkeypatch, 60)
+    _advancing_clock(monkeypatch, 50, api)
     result = run_sync(_pair_config(start_sandbox(api).url, max_concurrency=1))
     assert sorted(result.ids()) == sorted(api.conversations.records)
     tokens = {r.authorization for r in api.requests}
@@ -48,7 +44,7 @@ def test_a_sync_that_outlives_several_tokens_renews_them(start_sandbox, monkeypa
 
 def test_without_ageing_renewal_each_expiry_costs_a_refused_request(start_sandbox, monkeypatch) -> None:
     api = account()
-    _advancing_clock(monkeypatch, 60)
+    _advancing_clock(monkeypatch, 50, api)
     monkeypatch.setattr(auth, "TOKEN_LIFETIME_SECONDS", 10**9)
     result = run_sync(_pair_config(start_sandbox(api).url, max_concurrency=1))
     assert sorted(result.ids()) == sorted(api.conversations.records)
@@ -57,7 +53,7 @@ def test_without_ageing_renewal_each_expiry_costs_a_refused_request(start_sandbo
 
 def test_without_any_renewal_the_same_sync_would_be_rejected(start_sandbox, monkeypatch) -> None:
     api = account()
-    _advancing_clock(monkeypatch, 60)
+    _advancing_clock(monkeypatch, 50, api)
     monkeypatch.setattr(auth, "TOKEN_LIFETIME_SECONDS", 10**9)
     monkeypatch.setattr(auth.HeymarketAuth, "renew", lambda self, refused: False)
     result = run_sync(_pair_config(start_sandbox(api).url, max_concurrency=1), raise_errors=False)
