@@ -7,9 +7,10 @@ same sandbox build (this tree's, whose ``limit`` readings the old tap never exer
 
 Record counts are scaled per scenario so that each run lasts about ``4 x latency + 4`` seconds
 at its limit: long enough for the windows to ramp up and reach a steady state (the steady
-rate, between a quarter and nine tenths of the requests, is printed beside the whole run's),
-short enough that the 48 runs take a few minutes. The "before" and "after" runs of a
-scenario go at once, each against its own sandbox (they are latency-bound, not CPU-bound).
+rate, between a quarter and nine tenths of the requests, is printed beside the whole run's).
+The 48 runs take about fifteen minutes, most of it the previous release at 1-2 s of
+latency. The "before" and "after" runs of a scenario go at once, each against its own
+sandbox (they are latency-bound, not CPU-bound).
 """
 
 from __future__ import annotations
