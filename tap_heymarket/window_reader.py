@@ -210,8 +210,16 @@ class WindowReader(HeymarketStream):
     def _fetch_page(
         self, scope: dict[str, t.Any], cursor: Cursor | None, held: Sent | None
     ) -> tuple[t.Any, Sent]:
-        """One page's body and the ``limit`` it was asked with (see :mod:`.page_size`)."""
-        sent = self.page_size.next_request(held)
+        """One page's body and the ``limit`` it was asked with (see :mod:`.page_size`).
+
+        A confirmation of an empty page (``cursor.again``) is the same request again, ``limit``
+        included: asked with another ``limit`` (the stream's probe settled meanwhile) it would
+        be another request, and a second transient blank would end the walk early.
+        """
+        if cursor is not None and cursor.again and held is not None:
+            sent = Sent(held.limit)
+        else:
+            sent = self.page_size.next_request(held)
         try:
             return self.fetch(scope, PageRequest(cursor, sent.limit)), sent
         except LimitRefusedError as exc:

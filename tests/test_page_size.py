@@ -180,3 +180,22 @@ def test_a_short_page_is_judged_against_pages_asked_with_the_same_limit() -> Non
 
 def test_the_reference_reading_ignores_limit_like_the_conversations_page() -> None:
     assert REFERENCE.limit == "ignores"
+
+
+def test_an_empty_page_is_confirmed_with_the_same_limit_even_if_the_probe_settled_meanwhile(
+    sandbox,
+) -> None:
+    """A transient blank answered to a request without ``limit`` (another walk held the probe)
+    is asked again exactly so: with the limit the probe settled on since, it would be another
+    request, which a second transient blank could answer (the walk would end early)."""
+    from tap_heymarket.tap import TapHeymarket
+
+    stream = TapHeymarket(config=config_for(sandbox.url)).streams["contacts"]
+    stream.page_size.granted = 100  # the probe settled while the blank page was in flight
+    blank = Sent(None)
+    cursor = Cursor("2025-01-01T00:00:01.000000Z", covers="2025-01-01T00:00:00.000000Z", again=1)
+    _body, sent = stream._fetch_page({}, cursor, blank)
+    assert sent.limit is None
+    assert "limit" not in sandbox.api.requests[-1].body
+    _body, sent = stream._fetch_page({}, dataclasses.replace(cursor, again=0), blank)
+    assert sandbox.api.requests[-1].body.get("limit") == 100  # a new page takes what was granted
