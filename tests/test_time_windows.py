@@ -65,8 +65,20 @@ def test_short_walks_are_not_split(start_sandbox) -> None:
 
 
 def test_a_split_run_that_dies_resumes_every_window_and_loses_nothing(
-    start_sandbox, short_walks_split
+    start_sandbox, short_walks_split, monkeypatch
 ) -> None:
+    # The boundary search runs beside the walk; here the walk waits for it, so that a lower
+    # window is surely split off before the listing starts failing (whatever the machine's load).
+    search = windows.Splitter.search_in_background
+
+    def search_then_wait(self, *args):
+        found = search(self, *args)
+        if found is windows.SEARCHING and self._search_thread is not None:
+            self._search_thread.join()
+            found = search(self, *args)
+        return found
+
+    monkeypatch.setattr(windows.Splitter, "search_in_background", search_then_wait)
     api = account()
     config = config_for(start_sandbox(api).url, max_concurrency=4)
     api.faults = [Fault("status", status=400, path="/v1/conversations", after=9, times=10**6)]
