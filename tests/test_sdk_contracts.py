@@ -62,13 +62,13 @@ def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_i
 
     from singer_sdk import Stream, Tap
 
-    from tap_heymarket.final_state import EndsWithState
+    from tap_heymarket.client import HeymarketStream
     from tap_heymarket.streams import ContactsStream
 
     assert "finalize_state_progress_markers" in vars(Stream)  # the SDK method ours extends
     source = inspect.getsource(Tap.sync_all)
     assert source.index("stream.sync()") < source.index("stream.finalize_state_progress_markers()")
-    assert ContactsStream.finalize_state_progress_markers is EndsWithState.finalize_state_progress_markers
+    assert ContactsStream.finalize_state_progress_markers is HeymarketStream.finalize_state_progress_markers
 
 
 def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None:
