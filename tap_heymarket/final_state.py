@@ -9,8 +9,8 @@ keeps none: every later run starts over from the first run's bookmarks, and
 
 The SDK offers no public hook after a stream's last message; its ``sync_all`` (final) calls
 each stream's ``finalize_state_progress_markers`` right after the stream's sync, which is
-where :class:`EndsWithState` adds the STATE. tests/test_sdk_contracts.py fails if the SDK
-stops calling it there.
+where :class:`~tap_heymarket.client.HeymarketStream` adds the STATE
+(:func:`end_with_state`). tests/test_sdk_contracts.py fails if the SDK stops calling it there.
 """
 
 from __future__ import annotations
@@ -33,18 +33,8 @@ class LastMessageWriter(MsgSpecWriter):
         self.last_type = message.type
 
 
-class EndsWithState:
-    """Streams: a STATE after the stream's last message unless the SDK just wrote one."""
-
-    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """The SDK's finalisation, then the STATE it skipped as a repeat, if it skipped one.
-
-        Overridden (the SDK says it "should not need to be"): its ``sync_all`` is final and
-        this is the one call it makes after a stream's last record (module docstring).
-        """
-        stream = t.cast("t.Any", self)
-        super().finalize_state_progress_markers(state)  # type: ignore[misc]
-        tap = stream._tap  # the SDK's own handle on the tap, as its streams use it
-        writer = tap.message_writer
-        if isinstance(writer, LastMessageWriter) and writer.last_type not in (None, SingerMessageType.STATE):
-            tap.write_message(StateMessage(value=copy.deepcopy(stream.tap_state)))
+def end_with_state(tap: t.Any, tap_state: t.Mapping[str, t.Any]) -> None:
+    """A STATE after a stream's last message, unless the SDK just wrote one (module docstring)."""
+    writer = tap.message_writer
+    if isinstance(writer, LastMessageWriter) and writer.last_type not in (None, SingerMessageType.STATE):
+        tap.write_message(StateMessage(value=copy.deepcopy(tap_state)))

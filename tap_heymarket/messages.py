@@ -26,7 +26,6 @@ import typing as t
 from functools import cached_property
 
 from tap_heymarket.records import as_reference
-from tap_heymarket.streams import _SchemaFromFile
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 from tap_heymarket.walk import NewestFirstStream
 from tap_heymarket.walk_checks import saved_instant
@@ -38,7 +37,7 @@ SETTLED = frozenset({"delivered", "failed", "received"})
 UNSETTLED_SINCE = "unsettled_since"
 
 
-class MessagesStream(_SchemaFromFile, NewestFirstStream):
+class MessagesStream(NewestFirstStream):
     """Every message, newest first by creation (``date``), re-reading what can still change."""
 
     name = "messages"

@@ -1,8 +1,10 @@
 """What the SDK's output modes need beyond its own code: plain BATCH files, closing versions.
 
-Both are small, public-hook additions to the SDK's behaviour (``get_batches`` is the SDK's
-documented hook for batching; the closing ACTIVATE_VERSION goes out through the tap's
-``write_message``), kept apart from the request machinery in :mod:`tap_heymarket.client`.
+Both are small additions to the SDK's behaviour, called from
+:class:`~tap_heymarket.client.HeymarketStream`: ``get_batches`` is the SDK's documented hook for
+batching; the closing ACTIVATE_VERSION goes out through the tap's ``write_message`` as the
+SDK's private ``Stream._write_activate_version_message`` writes the opening one (its loop is
+repeated here; tests/test_sdk_contracts.py compares the messages both write).
 """
 
 from __future__ import annotations
@@ -82,48 +84,47 @@ class AtomicStorage:
             raise BatchStorageError(msg) from exc
 
 
-class OutputModes(Stream):
-    """Mixin for the tap's streams (see the module docstring)."""
+def batches(
+    sdk_batches: t.Callable[..., t.Iterable[tuple[t.Any, list[str]]]], batch_config: t.Any, context: t.Any
+) -> t.Iterator[tuple[t.Any, list[str]]]:
+    """The SDK's BATCH files (``sdk_batches``), written plain when the config asks for no compression.
 
-    def get_batches(self, batch_config: t.Any, context: t.Any = None) -> t.Iterator[tuple[t.Any, list[str]]]:
-        """The SDK's BATCH files, written plain when the config asks for no compression.
+    singer-sdk's JSON Lines batcher (0.54.9 and 0.55.0b7) gzips every file whatever
+    ``batch_config.encoding.compression`` says, while the BATCH message it leads to
+    announces the configured compression: a target that reads the file as announced fails.
+    Each such file is rewritten plain (``.jsonl``) through the same storage before its
+    BATCH message goes out. tests/test_sdk_features.py reads every file as announced.
 
-        singer-sdk's JSON Lines batcher (0.54.9 and 0.55.0b7) gzips every file whatever
-        ``batch_config.encoding.compression`` says, while the BATCH message it leads to
-        announces the configured compression: a target that reads the file as announced fails.
-        Each such file is rewritten plain (``.jsonl``) through the same storage before its
-        BATCH message goes out. tests/test_sdk_features.py reads every file as announced.
+    Every file is written through :class:`AtomicStorage`: under a temporary name, renamed
+    when complete, and a storage error is one line naming the file and the cause.
+    """
+    batch_config = dataclasses.replace(batch_config, storage=AtomicStorage(batch_config.storage))
+    for encoding, manifest in sdk_batches(batch_config, context):
+        plain = encoding.format == "jsonl" and encoding.compression in (None, "none")
+        yield (
+            encoding,
+            [_plain_copy(batch_config.storage, url) for url in manifest] if plain else manifest,
+        )
 
-        Every file is written through :class:`AtomicStorage`: under a temporary name, renamed
-        when complete, and a storage error is one line naming the file and the cause.
-        """
-        batch_config = dataclasses.replace(batch_config, storage=AtomicStorage(batch_config.storage))
-        for encoding, manifest in super().get_batches(batch_config, context):
-            plain = encoding.format == "jsonl" and encoding.compression in (None, "none")
-            yield (
-                encoding,
-                [_plain_copy(batch_config.storage, url) for url in manifest] if plain else manifest,
-            )
 
-    def close_full_table_version(self) -> None:
-        """The closing ACTIVATE_VERSION of a full-table read (the SDK writes the opening one).
+def close_full_table_version(stream: Stream) -> None:
+    """The closing ACTIVATE_VERSION of a full-table read (the SDK writes the opening one).
 
-        A target that honours versions drops the rows of older versions when it reads this,
-        after every record of the new one: how deleted records leave the warehouse. Not in
-        BATCH mode, where the records reach the target in files announced after this point.
-        """
-        if (
-            self.replication_method != "FULL_TABLE"
-            or not self.emit_activate_version_messages
-            or self.get_batch_config(self.config) is not None
-        ):
-            return
-        version = self._tap.initialized_at // 1000  # the version the SDK stamped on the records
-        for stream_map in self.stream_maps:
-            if not isinstance(stream_map, RemoveRecordTransform):
-                self._tap.write_message(
-                    singer.ActivateVersionMessage(stream=stream_map.stream_alias, version=version)
-                )
+    A target that honours versions drops the rows of older versions when it reads this,
+    after every record of the new one: how deleted records leave the warehouse. Not in
+    BATCH mode, where the records reach the target in files announced after this point.
+    """
+    if (
+        stream.replication_method != "FULL_TABLE"
+        or not stream.emit_activate_version_messages
+        or stream.get_batch_config(stream.config) is not None
+    ):
+        return
+    tap = stream._tap  # the SDK's own handle on the tap, as its streams use it
+    version = tap.initialized_at // 1000  # the version the SDK stamped on the records
+    for stream_map in stream.stream_maps:
+        if not isinstance(stream_map, RemoveRecordTransform):
+            tap.write_message(singer.ActivateVersionMessage(stream=stream_map.stream_alias, version=version))
 
 
 def _plain_copy(storage: t.Any, url: str) -> str:

@@ -90,10 +90,14 @@ _installed = threading.Lock()
 _factory_installed = False
 
 
-def redact_secrets(secrets: t.Iterable[str]) -> None:
-    """Mask these values (length 4 and up) in every log record made from now on."""
-    global _factory_installed  # noqa: PLW0603 (one process-wide record factory)
+def remember(secrets: t.Iterable[str]) -> None:
+    """Mask these values (length 4 and up) once redaction is installed (:func:`install`)."""
     REDACTOR.secrets = REDACTOR.secrets | {s for s in secrets if len(s) >= _MIN_SECRET_CHARS}
+
+
+def install() -> None:
+    """Scrub every log record made from now on, in this process (once; later calls do nothing)."""
+    global _factory_installed  # noqa: PLW0603 (one process-wide record factory)
     with _installed:
         if _factory_installed:
             return
@@ -106,3 +110,9 @@ def redact_secrets(secrets: t.Iterable[str]) -> None:
 
         logging.setLogRecordFactory(factory)
         _factory_installed = True
+
+
+def redact_secrets(secrets: t.Iterable[str]) -> None:
+    """Mask these values (length 4 and up) in every log record made from now on."""
+    remember(secrets)
+    install()

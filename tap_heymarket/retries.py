@@ -1,18 +1,22 @@
 """How the tap retries: bounded attempts, backoff with jitter or ``Retry-After``, one line each.
 
-The SDK's backoff decorator is built here (:meth:`RetryPolicy.request_decorator`, its public
-hook) without backoff's own logger: that logger wrote a second line per retry ("Backing off
-_send_once(...)") and an ERROR line when giving up, beside the tap's one line per retry and
-its one line for the failure. The exception chain of each retry goes to DEBUG instead.
+:meth:`RetryPolicy.decorate` builds the decorator the SDK's ``RESTStream.request_decorator``
+builds (the same exceptions, waits, tries and handler; tests/test_sdk_contracts.py compares
+the exception list) without backoff's own logger: that logger wrote a second line per retry
+("Backing off _send_once(...)") and an ERROR line when giving up, beside the tap's one line
+per retry and its one line for the failure. The exception chain of each retry goes to DEBUG
+instead. One policy per endpoint (:class:`~tap_heymarket.endpoint.Endpoint`): its waits pause the
+API's shared limiter, its lines name the stream's path and go to the stream's logger.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import typing as t
 
 import backoff
 import requests
-from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_heymarket import clock
@@ -20,6 +24,8 @@ from tap_heymarket.errors import HeymarketRetriableError, request_id, retry_afte
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
+
+    from tap_heymarket.ratelimit import RequestRateLimiter
 
 MAX_TRIES = 8
 BACKOFF_BASE_SECONDS = 1.0
@@ -37,10 +43,18 @@ RETRIED: tuple[type[Exception], ...] = (
 )
 
 
-class RetryPolicy(RESTStream[t.Any]):
-    """Mixin for :class:`~tap_heymarket.client.HeymarketStream` (see the module docstring)."""
+class RetryPolicy:
+    """Retries for one endpoint (see the module docstring)."""
 
-    def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    def __init__(
+        self, path: str, logger: logging.Logger, limiter: RequestRateLimiter, jitter: random.Random
+    ) -> None:
+        self.path = path
+        self.logger = logger
+        self.limiter = limiter
+        self.random = jitter
+
+    def decorate(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """The SDK's decorator (same exceptions, waits, tries and handler), minus backoff's logging."""
         decorator: t.Callable[..., t.Any] = backoff.on_exception(
             self.backoff_wait_generator,
@@ -65,9 +79,8 @@ class RetryPolicy(RESTStream[t.Any]):
 
         Every wait also pauses the shared limiter, so a 429 on one slice slows all of them.
         """
-        shared = t.cast("t.Any", self._tap)  # the TapHeymarket: its limiter and random source
-        limiter = shared.limiter
-        jitter = shared.random.uniform
+        limiter = self.limiter
+        jitter = self.random.uniform
         logger = self.logger
 
         def waits() -> t.Generator[float, t.Any, None]:

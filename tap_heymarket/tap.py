@@ -1,8 +1,10 @@
 """tap-heymarket: the settings, the stream list, and what the streams share.
 
-Streams share one authenticator (a JWT is minted once, renewed for all), one request
-limiter (the API's budget is per key), the run's start time (no bookmark passes it) and
-the inbox directory (``GET /v1/inboxes``, fetched once).
+The tap builds one :class:`~tap_heymarket.api.HeymarketAPI` (credentials, limiter, sessions,
+the inbox directory) and hands it, with the run's start time (no bookmark passes it), to
+every stream it builds. Instantiating the tap changes nothing in the process: SIGTERM/SIGINT
+handling and log redaction are installed when it runs (:func:`take_over_process`, from
+``invoke`` and the other commands), since discovery and tests build the tap many times.
 """
 
 from __future__ import annotations
@@ -10,40 +12,27 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import random
 import sys
-import threading
 import typing as t
+from functools import cached_property
 
+import click
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.tap_base import CliTestOptionValue
 
-from tap_heymarket import clock, interrupt, settings, streams
-from tap_heymarket.auth import HeymarketAuth
-from tap_heymarket.concurrency import call_interruptibly
+from tap_heymarket import clock, interrupt, redaction, settings, streams
+from tap_heymarket.api import HeymarketAPI
+from tap_heymarket.client import HeymarketStream
 from tap_heymarket.config_errors import type_errors, userinfo_secrets
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.final_state import LastMessageWriter
 from tap_heymarket.messages import MessagesStream
 from tap_heymarket.plan import migrate_per_inbox_state
-from tap_heymarket.ratelimit import RequestRateLimiter
-from tap_heymarket.redaction import redact_secrets
 from tap_heymarket.state_file import checked_state, read_state_text
 
-
-class _ClassProperty:
-    """A read-only property on the class, as the SDK declares ``_env_var_config`` (its own
-    ``classproperty`` helper lives in a private module, so the tap does not import it)."""
-
-    def __init__(self, fget: t.Callable[[t.Any], t.Any]) -> None:
-        self.fget = fget
-
-    def __get__(self, instance: object, owner: type) -> t.Any:
-        return self.fget(owner)
-
-
-STREAM_TYPES: list[type[Stream]] = [
+STREAM_TYPES: list[type[HeymarketStream]] = [
     streams.ConversationsStream,
     streams.InboxesStream,
     streams.TeamMembersStream,
@@ -63,8 +52,8 @@ class TapHeymarket(Tap):
     message_writer_class = LastMessageWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.run_started = clock.now()  # before the SDK builds the streams, which are given it
         super().__init__(*args, **kwargs)
-        interrupt.install()
         if kwargs.get("validate_config", True):
             found = settings.problems(self.config)
             if found:
@@ -72,14 +61,23 @@ class TapHeymarket(Tap):
         # Warnings on every command (the SDK builds --discover's tap without validation).
         for line in settings.warnings(self.config, self.config_jsonschema["properties"], clock.now()):
             self.logger.warning("%s", line)
-        self.auth = HeymarketAuth(self.config)
-        self.reached_api = False  # once a response arrives, a refused connection is retried
-        redact_secrets([*self.auth.secrets(), *userinfo_secrets(self.config.get("api_url"))])
-        self.limiter = RequestRateLimiter(float(self.config.get("max_requests_per_minute", 500)))
-        self.random = random.Random()
-        self.run_started = clock.now()
-        self._directory_lock = threading.Lock()
-        self._inbox_directory: list[dict[str, t.Any]] | None = None
+        # Masked once redaction is installed (when the tap runs); remembering them changes nothing.
+        redaction.remember([*self.api.auth.secrets(), *userinfo_secrets(self.config.get("api_url"))])
+
+    @cached_property
+    def api(self) -> HeymarketAPI:
+        """The API client every stream reads through, built once (when the first stream is)."""
+        return HeymarketAPI(self.config, self.logger, self.metrics_logger)
+
+    def _setup_signal_handlers(self) -> None:
+        """Nothing: building the tap leaves the process's signal handlers alone.
+
+        A private SDK method, overridden because the SDK installs its own handlers on every
+        instantiation (``PluginBase.__init__``), which discovery and tests do many times, and
+        its handler writes state and exits 0. The tap installs its own when it runs
+        (:func:`take_over_process`). tests/test_sdk_contracts.py fails if the SDK stops
+        installing handlers through it.
+        """
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """The SDK's schema check, with messages that never quote a secret setting's value.
@@ -98,97 +96,25 @@ class TapHeymarket(Tap):
             self.logger.warning("Config validation failed")
         return errors
 
-    @_ClassProperty
-    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 (a property of the class)
+    @property
+    def _env_var_config(self) -> dict[str, t.Any]:
         """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`).
 
         A private SDK hook, overridden because there is no public one: the SDK reads an array
         setting from the environment only as JSON and answers ``1,2,3`` with a traceback.
-        tests/test_sdk_contracts.py fails if the SDK stops reading settings here.
+        The SDK declares it a class property but reads it only from the instance being built
+        (``self._env_var_config`` in ``PluginBase.__init__``), so a plain property serves.
+        tests/test_sdk_contracts.py fails if the SDK stops reading settings there.
         """
-        schema = cls.config_jsonschema
-        cls.append_builtin_config(schema)
-        return settings.from_environment(schema, cls._env_var_prefix)
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        return settings.from_environment(schema, self._env_var_prefix)
 
     def discover_streams(self) -> list[Stream]:
-        """Every stream the account offers."""
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
-
-    # -- what streams share -------------------------------------------------------------
-
-    def inbox_directory(self) -> list[dict[str, t.Any]]:
-        """``GET /v1/inboxes``, fetched once per run and shared by every stream."""
-        with self._directory_lock:
-            if self._inbox_directory is None:
-                stream = t.cast("streams.InboxesStream", self.streams["inboxes"])
-                self._inbox_directory = call_interruptibly(stream.fetch_directory, interrupt.check)
-                if not self._inbox_directory:
-                    self.logger.warning("%s", self._no_inbox_line())
-            return self._inbox_directory
-
-    def _no_inbox_line(self) -> str:
-        """GET /v1/inboxes listed nothing: say whose view it was, and what then cannot be read."""
-        user = self.config.get("user_id")
-        who = f"user {user} (user_id)" if user is not None else f"the user of {self.auth.setting_names}"
-        return (
-            f"Heymarket listed no inbox for {who}: no conversation can be read; add that user to "
-            "an inbox in Heymarket, or use credentials of a user who is a member of one"
-        )
-
-    def inbox_ids(self) -> list[int]:
-        """Configured inboxes, else every listed inbox."""
-        configured = self.config.get("inboxes")
-        if configured:
-            return [int(i) for i in configured]
-        listed = (_as_id(inbox.get("id")) for inbox in self.inbox_directory())
-        return [inbox_id for inbox_id in listed if inbox_id is not None]
-
-    def members_of(self) -> dict[int, list[int]]:
-        """Each listed inbox's member IDs (``members`` as IDs or ``{"id": …}`` objects).
-
-        Members without a usable ID (an object without ``id``, a name) are passed over.
-        """
-        if self.config.get("user_id") is not None:
-            return {}
-        out: dict[int, list[int]] = {}
-        for inbox in self.inbox_directory():
-            inbox_id = _as_id(inbox.get("id"))
-            if inbox_id is None:
-                continue
-            listed = inbox.get("members")
-            members: list[t.Any] = listed if isinstance(listed, list) else []
-            ids = (_as_id(m.get("id") if isinstance(m, dict) else m) for m in members)
-            out[inbox_id] = sorted({m for m in ids if m is not None})
-        return out
-
-    def readable_inbox_ids(self) -> list[int]:
-        """The inboxes to read that someone can read them as (a warning names the others)."""
-        inboxes = self.inbox_ids()
-        if self.config.get("user_id") is not None:
-            return inboxes
-        members = self.members_of()
-        unreadable = [i for i in inboxes if not members.get(i)]
-        if unreadable and len(unreadable) == len(inboxes):
-            msg = (
-                f"Inboxes {unreadable} list no members to read them as: set user_id to a member "
-                "of every configured inbox"
-            )
-            raise HeymarketFatalError(msg)
-        for inbox in unreadable:
-            self.logger.warning(
-                "conversations: skipping inbox %s: it lists no members to read it as (set user_id)", inbox
-            )
-        return [i for i in inboxes if members.get(i)]
-
-    def covers_whole_account(self) -> bool:
-        """True when no setting narrows the extraction (so the API's count applies)."""
-        return not any(
-            self.config.get(name) is not None for name in ("inboxes", "closed", "unread", "start_date")
-        )
-
-    def other_streams_selected(self, stream: Stream) -> bool:
-        """Whether a stream other than ``stream`` is selected (403 then skips, not fails)."""
-        return any(s.selected for s in self.streams.values() if s is not stream)
+        """Every stream the account offers, each handed the API client and the run's start."""
+        return [
+            stream_type(tap=self, api=self.api, run_started=self.run_started) for stream_type in STREAM_TYPES
+        ]
 
     def load_state(self, state: dict[str, t.Any]) -> None:
         """The state checked (:mod:`.state_file`), loaded as the SDK does, the old layout folded in."""
@@ -202,6 +128,7 @@ class TapHeymarket(Tap):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the tap; report API and network failures as one line, without a traceback."""
+        take_over_process()
         try:
             state = kwargs.get("state")
             if state is not None:  # checked here, where the file's name is known
@@ -236,6 +163,30 @@ class TapHeymarket(Tap):
             )
             sys.exit(BROKEN_PIPE_EXIT_CODE)
 
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """``--discover`` (the SDK's command), with the process set up as for a run."""
+        if value:
+            take_over_process()
+        super().cb_discover(ctx, param, value)
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """``--test`` (the SDK's command), with the process set up as for a run."""
+        if value != CliTestOptionValue.Disabled.value:
+            take_over_process()
+        super().cb_test(ctx, param, value)
+
+
+def take_over_process() -> None:
+    """SIGTERM/SIGINT handling (:mod:`.interrupt`) and log redaction (:mod:`.redaction`), once.
+
+    Process-wide, so installed by the commands that run the tap (the Singer command's
+    ``invoke``, ``--discover``, ``--test``; the Airbyte command), never by building it.
+    """
+    interrupt.install()
+    redaction.install()
+
 
 #: 128 + SIGPIPE: how a shell (and ``set -o pipefail``) reports a writer whose reader left,
 #: as for ``cat`` or ``grep``; Python ignores SIGPIPE, so the tap exits with it itself.
@@ -246,15 +197,6 @@ def stop_writing_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's final flush cannot fail a second time."""
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _as_id(value: object) -> int | None:
-    """An integer ID (or ASCII digit string) from the directory, else None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
 
 
 if __name__ == "__main__":

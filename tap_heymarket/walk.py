@@ -164,7 +164,7 @@ class NewestFirstStream(WindowReader):
         windows, slices_now, top = self._plan()
         state = self.stream_state
         tracked = {str(n): w for n, w in enumerate(windows)}
-        run_started = format_instant(self.heymarket.run_started)
+        run_started = format_instant(self.run_started)
         denied: set[Slice] = set()
         strays: dict[t.Any, str] = {}
         handoff = Handoff(self.primary_keys[0])
@@ -266,7 +266,7 @@ class NewestFirstStream(WindowReader):
             return [Window(scope, long=True) for scope in self.scopes(slices_now)], slices_now, None
         state = self.stream_state
         start_date = saved_instant(self.config.get("start_date"))
-        run_started = format_instant(self.heymarket.run_started)
+        run_started = format_instant(self.run_started)
         warn_future_bookmark(self, saved_instant(state.get("replication_key_value")), run_started)
         floor = saved_instant(self.get_starting_replication_key_value(None))
         if floor is not None:
@@ -324,7 +324,7 @@ class NewestFirstStream(WindowReader):
     def _expected_total(self, windows: list[Window]) -> int | None:
         """The API's count for a full sync, or None (the count must never fail a sync)."""
         full = all(w.floor is None and w.cursor is None for w in windows)
-        if not full or not self.count_path or not self.heymarket.covers_whole_account():
+        if not full or not self.count_path or not self.api.directory.covers_whole_account():
             return None
         count = self.splitter.count if self.splitter is not None else self.count_before
         try:

@@ -107,7 +107,7 @@ class WindowReader(HeymarketStream):
                 cursor = paginator.current_value
                 try:
                     body, sent = self._fetch_page(window.scope, cursor, sent)
-                    raw = self.records_in(_blank_as_empty(body))
+                    raw = self.listing.records_in(_blank_as_empty(body))
                 except AccessDeniedError as exc:
                     yield from self._denied(key, dataclasses.replace(window, cursor=cursor), exc)
                     return
@@ -234,7 +234,7 @@ class WindowReader(HeymarketStream):
         """Seconds from sending a request to its response's headers (no limiter wait, no GIL)."""
         return response.elapsed.total_seconds()
 
-    def validate_response(self, response: requests.Response) -> None:
+    def screen_response(self, response: requests.Response) -> None:
         """Each round trip feeds the windows-in-flight target (:mod:`.inflight`); a 400 naming
         ``limit`` to a request that carried it is :class:`LimitRefusedError` (asked again)."""
         if self.inflight is not None and response.status_code < 400:
@@ -246,7 +246,6 @@ class WindowReader(HeymarketStream):
                 sent = {}
             if isinstance(sent, dict) and self.limit_field in sent and self.limit_field in response.text:
                 raise LimitRefusedError(describe(response, f"Heymarket refused `{self.limit_field}`"))
-        super().validate_response(response)
 
     def _check_gap(self, window: Window, cursor: Cursor) -> None:
         """A walk that ended on a (confirmed) empty page: does the count say more lies below?
@@ -281,9 +280,7 @@ class WindowReader(HeymarketStream):
 
     @cached_property
     def _optional_count(self) -> OptionalCount:
-        return OptionalCount(
-            self, lambda date: count_of(self.post(str(self.count_path), {"date": date} if date else {}))
-        )
+        return OptionalCount(self, lambda date: self.listing.count(str(self.count_path), date))
 
     def _denied(self, key: str, window: Window, exc: AccessDeniedError) -> t.Iterator[Page]:
         """A 403: split a walk over several inboxes to find the one(s) denied; skip those."""
@@ -327,18 +324,6 @@ def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:
         return
     for key in [k for k, v in seen.items() if v > limit]:
         del seen[key]
-
-
-def count_of(body: object) -> int:
-    """``{"count": n}``, a bare integer, or a numeric string: the reference prints none."""
-    if isinstance(body, dict):
-        body = body.get("count", body.get("total"))
-    if isinstance(body, bool):
-        raise TypeError(body)
-    if isinstance(body, (int, str)):
-        return int(body)
-    msg = f"unexpected count body: {body!r}"
-    raise TypeError(msg)
 
 
 def is_split_off(key: str) -> bool:

@@ -62,9 +62,9 @@ def test_http_408_request_timeout_is_retried_and_loses_nothing(start_sandbox, sl
 def test_a_page_wrapped_in_an_object_is_unwrapped_not_refused(sandbox, key) -> None:
     stream = TapHeymarket(config=config_for(sandbox.url)).streams["conversations"]
     page = [{"id": 1}, {"id": 2}]
-    assert stream.records_in({key: page, "meta": {"next": None}}) == page
+    assert stream.listing.records_in({key: page, "meta": {"next": None}}) == page
     with pytest.raises(HeymarketFatalError, match="not the documented array"):
-        stream.records_in({"items": page})
+        stream.listing.records_in({"items": page})
 
 
 def test_member_groups_are_the_same_every_run_ties_going_to_the_lowest_member() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tap_heymarket import interrupt
 from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import catalog_selecting, config_for, run_sync
@@ -100,3 +101,55 @@ def test_a_signal_ends_the_run_even_while_it_is_blocked_writing_to_a_reader_that
     assert process.wait(timeout=30) == 143
     assert time.monotonic() - sent < 6
     process.stdout.close()
+
+
+@pytest.fixture
+def untouched_process(monkeypatch) -> dict[str, object]:
+    """SIGTERM/SIGINT handlers and the log-record factory set to markers, restored afterwards,
+    with redaction not yet installed: what building or running the tap changes shows."""
+    import logging
+
+    from tap_heymarket import redaction
+
+    def marker(signum: int, frame: object) -> None:
+        """A handler no code installs but this fixture."""
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    factory = logging.getLogRecordFactory()
+    monkeypatch.setattr(redaction, "_factory_installed", False)
+    for s in previous:
+        signal.signal(s, marker)
+    yield {"handler": marker, "factory": factory}
+    for s, handler in previous.items():
+        signal.signal(s, handler)
+    logging.setLogRecordFactory(factory)
+
+
+def test_building_the_tap_installs_no_signal_handler_and_no_log_record_factory(untouched_process) -> None:
+    """Discovery and tests build the tap many times: none of that may change the process."""
+    import logging
+
+    from tap_heymarket.tap import TapHeymarket
+
+    TapHeymarket(config=config_for("http://127.0.0.1:9"))
+    TapHeymarket(config={}, validate_config=False, setup_mapper=False)  # as --discover builds it
+    assert signal.getsignal(signal.SIGTERM) is untouched_process["handler"]
+    assert signal.getsignal(signal.SIGINT) is untouched_process["handler"]
+    assert logging.getLogRecordFactory() is untouched_process["factory"]
+
+
+def test_running_the_tap_installs_the_signal_handlers_and_the_redaction(untouched_process) -> None:
+    """What the commands call before they build the tap (the CLI runs above prove the rest)."""
+    import logging
+
+    from tap_heymarket import redaction
+    from tap_heymarket.tap import take_over_process
+
+    take_over_process()
+    assert signal.getsignal(signal.SIGTERM) is interrupt._note
+    assert signal.getsignal(signal.SIGINT) is interrupt._note
+    redaction.remember(["a-secret-for-this-test"])
+    record = logging.getLogRecordFactory()(
+        "x", logging.INFO, __file__, 1, "key a-secret-for-this-test", None, None
+    )
+    assert record.getMessage() == f"key {redaction.MASK}"

@@ -62,13 +62,13 @@ def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_i
 
     from singer_sdk import Stream, Tap
 
-    from tap_heymarket.final_state import EndsWithState
+    from tap_heymarket.client import HeymarketStream
     from tap_heymarket.streams import ContactsStream
 
     assert "finalize_state_progress_markers" in vars(Stream)  # the SDK method ours extends
     source = inspect.getsource(Tap.sync_all)
     assert source.index("stream.sync()") < source.index("stream.finalize_state_progress_markers()")
-    assert ContactsStream.finalize_state_progress_markers is EndsWithState.finalize_state_progress_markers
+    assert ContactsStream.finalize_state_progress_markers is HeymarketStream.finalize_state_progress_markers
 
 
 def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None:
@@ -86,3 +86,77 @@ def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None
     }
     _state.finalize_state_progress_markers(state)
     assert state["replication_key_value"] == "2024-01-01T00:00:00.000000Z"
+
+
+def test_the_sdk_reads_environment_settings_from_the_instance_it_builds() -> None:
+    """The tap's ``_env_var_config`` is a plain property: the SDK must read it from ``self``."""
+    assert "config_dict.update(self._env_var_config)" in inspect.getsource(PluginBase.__init__)
+
+
+def test_the_sdk_installs_its_signal_handlers_through_the_method_the_tap_empties() -> None:
+    assert "_setup_signal_handlers" in vars(PluginBase)
+    assert "self._setup_signal_handlers()" in inspect.getsource(PluginBase.__init__)
+    assert "signal.signal(" in inspect.getsource(PluginBase._setup_signal_handlers)
+
+
+def test_the_taps_request_duration_point_is_the_one_the_sdk_logs_for_its_own_requests(monkeypatch) -> None:
+    import datetime as dt
+
+    import requests
+    from singer_sdk import metrics
+
+    from tap_heymarket.endpoint import duration_point
+
+    logged: list[metrics.Point] = []
+    monkeypatch.setattr(metrics, "log", lambda logger, point: logged.append(point))
+    stream = TapHeymarket(config={"api_key": "k"}, validate_config=False).streams["conversations"]
+    for status, context in [(200, None), (503, {"inboxes": [5001], "closed": False, "user": 7})]:
+        response = requests.Response()
+        response.status_code = status
+        response.elapsed = dt.timedelta(seconds=1.25)
+        RESTStream._write_request_duration_log(stream, "/v1/conversations", response, context, None)
+        assert logged.pop() == duration_point("conversations", "/v1/conversations", response, context)
+
+
+def test_the_taps_closing_activate_version_is_the_message_the_sdk_opens_a_version_with(monkeypatch) -> None:
+    from tap_heymarket import output_modes
+
+    tap = TapHeymarket(
+        config={"api_key": "k", "emit_activate_version_messages": True},
+        validate_config=False,
+    )
+    stream = tap.streams["surveys"]
+    assert stream.replication_method == "FULL_TABLE"
+    written: list[object] = []
+    monkeypatch.setattr(tap, "write_message", written.append)
+    stream._write_activate_version_message(tap.initialized_at // 1000)
+    sdk_wrote = list(written)
+    written.clear()
+    output_modes.close_full_table_version(stream)
+    assert written == sdk_wrote and len(written) == 1
+
+
+def test_the_sdk_writes_a_streams_state_message_as_the_walk_does_on_failure() -> None:
+    """The walk writes ``state_writer.write_state(tap_state)`` itself when a run fails: the
+    SDK's ``_write_state_message`` writes the same, skipped only when nothing changed."""
+    source = inspect.getsource(Stream._write_state_message)
+    assert "self._tap.state_writer.write_state(self.tap_state)" in source
+    assert "is_flushed" in source
+
+
+def test_requests_serves_a_body_read_ahead_into_content_and_urllib3_exposes_its_socket(sandbox) -> None:
+    """:mod:`tap_heymarket.bodies` reads the body itself, sets ``Response._content`` and caps
+    each socket read through ``raw._connection.sock``: both must keep meaning what they did."""
+    import time
+
+    import requests
+
+    from tap_heymarket import bodies
+
+    auth = {"Authorization": "Bearer sandbox-key"}
+    response = requests.get(f"{sandbox.url}/v1/inboxes", headers=auth, stream=True, timeout=30)
+    sock = response.raw._connection.sock
+    assert sock.gettimeout() == 30
+    bodies.read_within(response, time.monotonic() + 5, 5)
+    assert sock.gettimeout() <= 5  # each socket read capped by the deadline
+    assert response.json() == sandbox.api.data.inboxes

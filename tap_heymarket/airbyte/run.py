@@ -22,7 +22,7 @@ from tap_heymarket import settings
 from tap_heymarket.airbyte import protocol
 from tap_heymarket.errors import AccessDeniedError, CredentialsRejectedError, HeymarketFatalError
 from tap_heymarket.redaction import REDACTOR, redact_secrets
-from tap_heymarket.tap import TapHeymarket
+from tap_heymarket.tap import TapHeymarket, take_over_process
 
 #: Failures the user fixes in the connector's settings or credentials.
 CONFIG_FAILURES = (ConfigValidationError, CredentialsRejectedError, AccessDeniedError)
@@ -59,6 +59,7 @@ class TapInputs:
 
 def run_tap(inputs: TapInputs, work: t.Callable[[TapHeymarket], None]) -> Failure | None:
     """Build the tap from ``inputs`` and do ``work`` with it (None: it succeeded)."""
+    take_over_process()  # SIGTERM/SIGINT and log redaction, as the Singer command's run has them
     redact_secrets(_secret_values(inputs.config))  # before validation too (defence in depth)
     try:
         tap = TapHeymarket(

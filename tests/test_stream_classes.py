@@ -1,0 +1,29 @@
+"""The streams are flat: no stream derives from another, and every request goes through the
+API client the tap built (one per tap, the same object in every stream)."""
+
+from __future__ import annotations
+
+import itertools
+
+from tap_heymarket.tap import STREAM_TYPES, TapHeymarket
+
+
+def test_no_stream_derives_from_another_stream() -> None:
+    """A change to one stream (contacts) must not silently change another (tags, templates)."""
+    for one, other in itertools.permutations(STREAM_TYPES, 2):
+        assert not issubclass(one, other), f"{one.__name__} derives from {other.__name__}"
+
+
+def test_every_stream_holds_the_one_api_client_its_tap_built() -> None:
+    tap = TapHeymarket(config={"api_key": "k"}, validate_config=False)
+    assert {id(stream.api) for stream in tap.streams.values()} == {id(tap.api)}
+    assert {stream.listing.path for stream in tap.streams.values()} == {s.path for s in STREAM_TYPES}
+
+
+def test_only_the_listings_with_a_documented_count_endpoint_ask_for_a_count() -> None:
+    tap = TapHeymarket(config={"api_key": "k"}, validate_config=False)
+    counted = {name: getattr(stream, "count_path", None) for name, stream in tap.streams.items()}
+    assert {name: path for name, path in counted.items() if path} == {
+        "conversations": "/v1/conversations/count",
+        "contacts": "/v1/contacts/count",
+    }
