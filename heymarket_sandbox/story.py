@@ -1,6 +1,6 @@
 """What makes a generated account one an analyst can learn on: its records tell one story.
 
-:func:`~tap_heymarket.sandbox.data.generate` makes each listing on its own (its instants, its
+:func:`~heymarket_sandbox.data.generate` makes each listing on its own (its instants, its
 ties, its spellings: what the pagination tests need). :func:`connect` then ties them together
 without touching any instant or count, so every test that counts records or walks cursors
 sees the same account as before:
@@ -28,7 +28,7 @@ import random
 import typing as t
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.sandbox.data import Dataset
+    from heymarket_sandbox.data import Dataset
 
 #: How long an outbound message stays ``sent`` before it is delivered.
 ON_THE_WAY = dt.timedelta(minutes=15)
