@@ -29,6 +29,9 @@ def test_the_wheel_ships_every_schema_and_the_sandbox_as_a_package_of_its_own(tm
     assert "__main__.py" in sandbox and "server.py" in sandbox
     assert {f"heymarket_sandbox/{name}" for name in sandbox} <= names
     assert not [name for name in names if name.startswith("tap_heymarket/sandbox")]
+    shared = [n for n in names if n.endswith(".data/data/share/tap-heymarket/meltano_logging.yaml")]
+    assert len(shared) == 1  # at <virtualenv>/share/tap-heymarket/, where meltano.yml's env names it
+    assert archive.read(shared[0]) == (ROOT / "tap_heymarket" / "meltano_logging.yaml").read_bytes()
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "heymarket-sandbox = heymarket_sandbox.__main__:main" in archive.read(entry_points).decode()
 
