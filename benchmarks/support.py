@@ -1,6 +1,6 @@
 """Processes for the benchmark: the sandbox API, the tap and the baseline, each on its own.
 
-The sandbox runs as ``python -m tap_heymarket.sandbox`` (its work never shares the tap's
+The sandbox runs as ``python -m heymarket_sandbox`` (its work never shares the tap's
 interpreter lock); the tap and the baseline run as child processes writing Singer lines to a
 file, timed by wall clock, with peak memory read by the child itself as it exits.
 """
@@ -30,12 +30,12 @@ WORK = Path(tempfile.mkdtemp(prefix="heymarket-bench-"))
 
 
 class Sandbox:
-    """``python -m tap_heymarket.sandbox`` on a free port; a context manager."""
+    """``python -m heymarket_sandbox`` on a free port; a context manager."""
 
     def __init__(
         self, conversations: int, inboxes: int = 3, latency: float = 0.0, reading: str = "", *extra: str
     ) -> None:
-        args = [PYTHON, "-m", "tap_heymarket.sandbox", "--port", "0"]
+        args = [PYTHON, "-m", "heymarket_sandbox", "--port", "0"]
         args += ["--conversations", str(conversations), "--inboxes", str(inboxes)]
         args += ["--latency", str(latency), "--reading", reading, *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)

@@ -3,7 +3,8 @@
 Each stream gets a table of its columns (nested fields as ``assigned.id``, list items as
 ``members[].id``), their JSON types and the schema's ``description``. ``python
 scripts/data_dictionary.py`` rewrites the block between the data-dictionary markers;
-``--check`` exits 1 when it is out of step, or when a property has no description.
+``--check`` exits 1 when it is out of step, or when a property has no description (the block
+handling shared with the settings table's generator, :mod:`readme_block`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 import typing as t
 from pathlib import Path
 
+from readme_block import rewrite_or_check
+
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 SCHEMAS = ROOT / "schemas"
 START, END = "<!-- data-dictionary:start -->", "<!-- data-dictionary:end -->"
 
@@ -71,28 +73,15 @@ def dictionary() -> str:
     return "\n\n".join(parts)
 
 
-def rendered(readme: str) -> str:
-    """README with its data-dictionary block replaced by the current tables."""
-    head, rest = readme.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    return f"{head}{START}\n{dictionary()}\n{END}{tail}"
-
-
 def main(argv: list[str]) -> int:
-    """Rewrite README (default) or only check it (``--check``)."""
+    """Rewrite README (default) or only check it (``--check``); never with a column undescribed."""
     missing = undescribed()
     if missing:
         print(f"schema properties without a description: {', '.join(missing)}")
         return 1
-    current = README.read_text(encoding="utf-8")
-    wanted = rendered(current)
-    if "--check" in argv:
-        if current != wanted:
-            print("README.md's data dictionary is out of step: run python scripts/data_dictionary.py")
-            return 1
-        return 0
-    README.write_text(wanted, encoding="utf-8")
-    return 0
+    return rewrite_or_check(
+        argv, start=START, end=END, render=dictionary, what="data dictionary", script="data_dictionary.py"
+    )
 
 
 if __name__ == "__main__":

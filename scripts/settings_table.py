@@ -1,7 +1,8 @@
 """Keep README's settings table in step with ``tap-heymarket --about --format markdown``.
 
 ``python scripts/settings_table.py`` rewrites the block between the settings markers;
-``--check`` exits 1 when the block is out of step (the test suite runs that check).
+``--check`` exits 1 when the block is out of step (the test suite runs that check); both
+through :mod:`readme_block`, which the data dictionary's generator shares.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+from readme_block import rewrite_or_check
+
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 
@@ -27,24 +28,11 @@ def settings_table() -> str:
     return "\n".join(table)
 
 
-def rendered(readme: str) -> str:
-    """README with its settings block replaced by the current table."""
-    head, rest = readme.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    return f"{head}{START}\n{settings_table()}\n{END}{tail}"
-
-
 def main(argv: list[str]) -> int:
     """Rewrite README (default) or only check it (``--check``)."""
-    current = README.read_text(encoding="utf-8")
-    wanted = rendered(current)
-    if "--check" in argv:
-        if current != wanted:
-            print("README.md's settings table is out of step: run python scripts/settings_table.py")
-            return 1
-        return 0
-    README.write_text(wanted, encoding="utf-8")
-    return 0
+    return rewrite_or_check(
+        argv, start=START, end=END, render=settings_table, what="settings table", script="settings_table.py"
+    )
 
 
 if __name__ == "__main__":

@@ -50,7 +50,6 @@ class HeymarketAuth(requests.auth.AuthBase):
         self._lock = threading.Lock()
         self._token: str | None = None
         self._minted_at = 0.0
-        self.tokens_minted = 0
 
     @property
     def uses_jwt(self) -> bool:
@@ -76,7 +75,6 @@ class HeymarketAuth(requests.auth.AuthBase):
             if self._token is None or now - self._minted_at >= TOKEN_LIFETIME_SECONDS:
                 self._token = mint_jwt(str(self._secret_id), str(self._secret_key), int(now))
                 self._minted_at = now
-                self.tokens_minted += 1
             return self._token
 
     def renew(self, refused: str) -> bool:
@@ -94,7 +92,6 @@ class HeymarketAuth(requests.auth.AuthBase):
                 if token == refused:
                     token = mint_jwt(str(self._secret_id), str(self._secret_key), int(now) - 1)
                 self._token, self._minted_at = token, now
-                self.tokens_minted += 1
             return True
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

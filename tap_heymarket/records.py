@@ -47,13 +47,6 @@ def as_reference_list(value: object) -> object:
     return value
 
 
-def as_boolean(value: object) -> object:
-    """``0``/``1`` (the generated schema's spelling) become booleans; others are left as they are."""
-    if type(value) is int and value in (0, 1):
-        return value == 1
-    return value
-
-
 def require_key(record: dict[str, t.Any], key: str) -> None:
     """Refuse a record without a usable primary key."""
     value = record.get(key)

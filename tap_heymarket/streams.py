@@ -18,7 +18,7 @@ from tap_heymarket.client import SCHEMAS_DIR, HeymarketStream
 from tap_heymarket.page_numbers import PageNumberPaginator
 from tap_heymarket.pagination import CursorIgnoredError
 from tap_heymarket.plan import Slice, Window
-from tap_heymarket.records import BadRecordError, as_boolean, as_reference, as_reference_list
+from tap_heymarket.records import BadRecordError, as_reference, as_reference_list
 from tap_heymarket.walk import NewestFirstStream
 from tap_heymarket.window_reader import WalkError
 
@@ -73,15 +73,13 @@ class ConversationsStream(NewestFirstStream):
         return {"id": scope["user"], "filters": filters}
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        """Object references and boolean ``read`` (both documented spellings), then the schema."""
+        """Object references as ``{"id": …}``, then the schema (whose conformer makes ``read`` a boolean)."""
         if type(record) is dict:
             for field in ("inbox", "assigned"):
                 if field in record:
                     record[field] = as_reference(record[field])
             if "members" in record:
                 record["members"] = as_reference_list(record["members"])
-            if "read" in record:
-                record["read"] = as_boolean(record["read"])
         return self.conformer(record)
 
 

@@ -13,8 +13,8 @@ import typing as t
 
 import pytest
 
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.readings import Reading
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.readings import Reading
 from tap_heymarket.timestamps import format_instant
 
 PAGE = 30

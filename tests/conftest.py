@@ -6,8 +6,8 @@ import typing as t
 
 import pytest
 
-from tap_heymarket.sandbox import SandboxAPI, generate, serve
-from tap_heymarket.sandbox.http import RunningSandbox
+from heymarket_sandbox import SandboxAPI, generate, serve
+from heymarket_sandbox.http import RunningSandbox
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import trustme
 
-from tap_heymarket.sandbox import SandboxAPI, serve
-from tap_heymarket.sandbox.http import RunningSandbox
+from heymarket_sandbox import SandboxAPI, serve
+from heymarket_sandbox.http import RunningSandbox
 
 
 def tls_sandbox(api: SandboxAPI, ca: trustme.CA, *names: str) -> RunningSandbox:

@@ -15,8 +15,8 @@ import typing as t
 import backoff._sync
 import pytest
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
-from tap_heymarket.sandbox.server import Fault
 from tests.airbyte_source import SOURCE, configured, run_source, validate
 from tests.cases import account
 from tests.harness import catalog_selecting, config_for, run_cli

@@ -16,7 +16,7 @@ import sys
 import typing as t
 from pathlib import Path
 
-from tap_heymarket.sandbox import SandboxAPI, generate
+from heymarket_sandbox import SandboxAPI, generate
 from tests.airbyte_source import SOURCE, sandbox_counts
 from tests.cases import account
 from tests.warehouse import ROOT, missing

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.server import Fault
 from tap_heymarket.airbyte import protocol
 from tap_heymarket.airbyte.state import StreamStates, singer_state_from
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.server import Fault
 from tests.airbyte_source import SOURCE, SourceRun, configured, run_source, state_messages, validate
 from tests.cases import account
 from tests.harness import config_for

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tap_heymarket.sandbox.server import Fault
+from heymarket_sandbox.server import Fault
 from tests.cases import CASES, account
 from tests.harness import config_for, run_sync
 

@@ -8,7 +8,7 @@ import typing as t
 
 import pytest
 
-from tap_heymarket.sandbox.readings import Reading
+from heymarket_sandbox.readings import Reading
 from tests.cases import CASES, account
 from tests.harness import config_for, run_cli, run_sync
 from tests.test_fatal_errors import assert_fails_cleanly, error_lines

@@ -7,8 +7,8 @@ import logging
 
 import requests
 
+from heymarket_sandbox import SandboxAPI, generate
 from tap_heymarket import clock
-from tap_heymarket.sandbox import SandboxAPI, generate
 from tap_heymarket.timestamps import format_instant, parse_instant
 from tests.cases import CASES, PAGE, account
 from tests.harness import config_for, run_sync

@@ -26,6 +26,9 @@ ALL = ("conversations", "contacts", "inboxes", "messages", "surveys", "tags", "t
 
 
 def _generator() -> t.Any:
+    """The generator script as a module; its own folder on the path, as when it is run."""
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("data_dictionary", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import jsonschema
 
+from heymarket_sandbox import SandboxAPI, generate
 from tap_heymarket.tap import TapHeymarket
 from tests.cases import ALL_STREAMS, account
 from tests.harness import config_for, run_sync
@@ -128,3 +130,21 @@ def test_conversations_reach_targets_in_one_shape_whatever_the_api_spelling(star
         assert record["inbox"]["id"] == inbox_id
         assert record["read"] == bool(source["read"])
     assert any("creator" in r and "email_noti" in r for r in records)  # extra fields pass through
+
+
+def test_a_read_flag_spelled_as_text_reaches_targets_as_a_boolean(start_sandbox) -> None:
+    """The conformer alone turns ``read`` into a boolean (the stream adds no step of its own):
+    ``"true"``/``"false"`` in any case as well as ``0``/``1``, each to the value it names."""
+    api = SandboxAPI(generate(40, 2, seed=5))
+    spellings = ["true", "false", "TRUE", "False", 1, 0, True, False]
+    raw = sorted(api.conversations.records.values(), key=lambda c: c["id"])
+    for record, spelling in zip(raw, itertools.cycle(spellings)):
+        record["read"] = spelling
+    served = {c["id"]: c["read"] for c in raw}
+    records = run_sync(config_for(start_sandbox(api).url)).records()
+    assert len(records) == len(raw)
+    for record in records:
+        spelled = served[record["id"]]
+        wanted = spelled.lower() == "true" if isinstance(spelled, str) else bool(spelled)
+        assert record["read"] is wanted, (spelled, record["read"])
+    assert {type(served[r["id"]]) for r in records} == {str, int, bool}

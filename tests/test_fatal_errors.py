@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_heymarket.sandbox.server import Fault
+from heymarket_sandbox.server import Fault
 from tests.cases import account
 from tests.harness import catalog_selecting, config_for, run_cli
 

@@ -13,10 +13,10 @@ import types
 import backoff._sync
 import pytest
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.plan import member_groups
-from tap_heymarket.sandbox.server import Fault
 from tap_heymarket.tap import TapHeymarket
 from tests.cases import account
 from tests.harness import config_for, run_sync

@@ -13,8 +13,8 @@ import types
 import backoff._sync
 import pytest
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import pagination
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import CASES, account
 from tests.harness import config_for, run_sync
 

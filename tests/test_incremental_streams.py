@@ -9,8 +9,8 @@ import math
 
 import pytest
 
+from heymarket_sandbox.readings import Reading
 from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
-from tap_heymarket.sandbox.readings import Reading
 from tests.cases import CASES, PAGE, READING_PARAMS, REFERENCE, StreamCase, account, config_extra
 from tests.harness import config_for, run_sync
 

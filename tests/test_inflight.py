@@ -8,11 +8,11 @@ import typing as t
 
 import pytest
 
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.server import Fault
 from tap_heymarket import inflight, windows
 from tap_heymarket.inflight import InFlight, Walked
 from tap_heymarket.ratelimit import RequestRateLimiter
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.server import Fault
 from tap_heymarket.streams import ConversationsStream
 from tap_heymarket.windows import Splitter, even_split
 from tests.cases import CASES, READING_PARAMS

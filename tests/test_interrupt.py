@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import interrupt
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import catalog_selecting, config_for, run_sync
 

@@ -8,8 +8,8 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket.redaction import escape_controls
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_cli
 

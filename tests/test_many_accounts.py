@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.data import Dataset
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.data import Dataset
 from tests.warehouse import MELTANO, ROOT, meltano, missing
 
 STREAMS = ("conversations", "contacts", "tags", "templates", "messages", "surveys")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tap_heymarket.sandbox import SandboxAPI, generate
+from heymarket_sandbox import SandboxAPI, generate
 from tests.harness import build_wheel
 from tests.warehouse import MELTANO, meltano, missing
 

@@ -14,8 +14,8 @@ import json
 import typing as t
 import urllib.request
 
+from heymarket_sandbox import SandboxAPI, generate
 from tap_heymarket.messages import UNSETTLED_SINCE
-from tap_heymarket.sandbox import SandboxAPI, generate
 from tap_heymarket.timestamps import format_instant
 from tests.harness import config_for, run_sync
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import trustme
 
-from tap_heymarket.sandbox import SandboxAPI, generate
+from heymarket_sandbox import SandboxAPI, generate
 from tests.harness import config_for, run_cli
 from tests.netservers import ConnectProxy, ca_bundle, environment, https_url, tls_sandbox
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tap_heymarket.sandbox.server import Fault
+from heymarket_sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_sync
 

@@ -18,12 +18,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--no-deps", "-q"]
 
 
-def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Path) -> None:
+def test_the_wheel_ships_every_schema_and_the_sandbox_as_a_package_of_its_own(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path / "dist")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
     schemas = sorted(p.name for p in (ROOT / "schemas").glob("*.json"))
     assert len(schemas) == 8
     assert {f"tap_heymarket/schemas/{name}" for name in schemas} <= names
+    sandbox = sorted(p.name for p in (ROOT / "heymarket_sandbox").glob("*.py"))
+    assert "__main__.py" in sandbox and "server.py" in sandbox
+    assert {f"heymarket_sandbox/{name}" for name in sandbox} <= names
+    assert not [name for name in names if name.startswith("tap_heymarket/sandbox")]
+    shared = [n for n in names if n.endswith(".data/data/share/tap-heymarket/meltano_logging.yaml")]
+    assert len(shared) == 1  # at <virtualenv>/share/tap-heymarket/, where meltano.yml's env names it
+    assert archive.read(shared[0]) == (ROOT / "tap_heymarket" / "meltano_logging.yaml").read_bytes()
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "heymarket-sandbox = heymarket_sandbox.__main__:main" in archive.read(entry_points).decode()
 
     site = tmp_path / "site"
     subprocess.run(
@@ -33,8 +43,8 @@ def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Pa
         capture_output=True,
     )
     probe = (
-        "import json, tap_heymarket.streams as s, tap_heymarket.tap as t;"
-        "print(json.dumps([str(s.SCHEMAS_DIR), "
+        "import json, heymarket_sandbox as h, tap_heymarket.streams as s, tap_heymarket.tap as t;"
+        "print(json.dumps([str(s.SCHEMAS_DIR), h.__file__, "
         "sorted(t.TapHeymarket(config={'api_key': 'k'}).catalog_dict['streams'][0]['schema'])]))"
     )
     out = subprocess.run(
@@ -46,8 +56,9 @@ def test_the_wheel_ships_every_schema_and_loads_them_when_installed(tmp_path: Pa
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(site)},
     ).stdout
-    schemas_dir, keys = json.loads(out.strip().splitlines()[-1])
+    schemas_dir, sandbox_file, keys = json.loads(out.strip().splitlines()[-1])
     assert Path(schemas_dir).is_relative_to(site)
+    assert Path(sandbox_file).is_relative_to(site)
     assert keys == ["$schema", "additionalProperties", "properties", "required", "type"]
 
 

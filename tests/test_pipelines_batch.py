@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_heymarket.sandbox import SandboxAPI, generate
+from heymarket_sandbox import SandboxAPI, generate
 from tests import warehouse
 from tests.cases import ALL_STREAMS
 from tests.warehouse import meltano_run, postgres_env, postgres_query, select_env

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from tap_heymarket.sandbox.server import Fault
+from heymarket_sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_sync
 

@@ -16,8 +16,8 @@ import subprocess
 import typing as t
 from pathlib import Path
 
+from heymarket_sandbox import SandboxAPI, generate
 from tap_heymarket.logs import DropKnownSdkNotes
-from tap_heymarket.sandbox import SandboxAPI, generate
 from tests.harness import TAP, config_for
 
 NOT_RESUMABLE = "Stream is assumed to be unsorted, progress is not resumable if interrupted"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tap_heymarket.sandbox import generate
+from heymarket_sandbox import generate
 from tests.harness import build_wheel
 from tests.readme_blocks import blocks, section
 from tests.warehouse import MELTANO, free_port, missing

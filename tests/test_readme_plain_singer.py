@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_heymarket.sandbox import SandboxAPI, generate
+from heymarket_sandbox import SandboxAPI, generate
 from tests.harness import TAP
 from tests.readme_blocks import ROOT, blocks, section
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.server import Fault
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.server import Fault
 from tests.cases import CASES
 from tests.harness import config_for, run_sync
 

@@ -12,10 +12,10 @@ import types
 import backoff._sync
 import pytest
 
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
 from tap_heymarket.ratelimit import RequestRateLimiter
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_sync
 

@@ -8,9 +8,9 @@ import email.utils
 import pytest
 import requests
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
 from tap_heymarket.errors import retry_after_seconds
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_sync
 from tests.test_retries import waits  # noqa: F401 (the fixture)

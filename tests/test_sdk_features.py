@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tap_heymarket.sandbox import SandboxAPI, generate
+from heymarket_sandbox import SandboxAPI, generate
 from tests.cases import ALL_STREAMS
 from tests.harness import catalog_selecting, config_for, run_sync
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_heymarket.sandbox import SandboxAPI, generate, serve
+from heymarket_sandbox import SandboxAPI, generate, serve
 from tap_heymarket.tap import TapHeymarket
 from tests.harness import config_for
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import auth, clock
 from tap_heymarket.errors import CredentialsRejectedError
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_cli, run_sync
 

@@ -7,9 +7,9 @@ import typing as t
 
 import pytest
 
+from heymarket_sandbox import SandboxAPI, generate
+from heymarket_sandbox.readings import Reading
 from tap_heymarket import window_reader
-from tap_heymarket.sandbox import SandboxAPI, generate
-from tap_heymarket.sandbox.readings import Reading
 from tests.harness import config_for, run_sync
 
 

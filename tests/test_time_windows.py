@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from heymarket_sandbox.server import Fault
 from tap_heymarket import windows
-from tap_heymarket.sandbox.server import Fault
 from tests.cases import CASES, READING_PARAMS, account
 from tests.harness import config_for, run_sync
 

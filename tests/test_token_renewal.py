@@ -6,8 +6,8 @@ import typing as t
 
 import pytest
 
+from heymarket_sandbox import SandboxAPI
 from tap_heymarket.errors import CredentialsRejectedError
-from tap_heymarket.sandbox import SandboxAPI
 from tests.cases import account
 from tests.harness import config_for, run_cli, run_sync
 

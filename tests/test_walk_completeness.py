@@ -1,7 +1,7 @@
 """No single response decides what is skipped: a record out of place, a transient empty page,
 a page number ignored or an odd saved value never narrows what a run reads silently.
 
-Each misbehaviour is a sandbox switch (``sandbox/readings.py``): ``hidden_sort`` (the server
+Each misbehaviour is a sandbox switch (``heymarket_sandbox/readings.py``): ``hidden_sort`` (the server
 orders by a key it does not show, so a record's shown value can be stale or early),
 ``filter_hidden`` (``date`` compares that key, not the shown value), ``transient_blank`` and
 ``ignore_page``.
@@ -15,9 +15,9 @@ import logging
 
 import pytest
 
+from heymarket_sandbox.readings import Reading
+from heymarket_sandbox.server import Fault
 from tap_heymarket import windows
-from tap_heymarket.sandbox.readings import Reading
-from tap_heymarket.sandbox.server import Fault
 from tap_heymarket.timestamps import format_instant
 from tests.cases import CASES, PAGE, account
 from tests.harness import catalog_selecting, config_for, run_cli, run_sync

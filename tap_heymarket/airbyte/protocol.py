@@ -1,7 +1,7 @@
 """Airbyte protocol messages as plain JSON objects, one builder per message kind.
 
 Field names and enumerations follow the protocol's published models (airbyte-protocol-models
-0.18); tests/test_airbyte_protocol.py validates every builder's output against them.
+0.18); every message the tests' runs write is validated against them (tests/airbyte_source.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""The sandbox account: Heymarket's documented endpoints, auth, faults and a request log.
-
-The HTTP layer that serves it is :mod:`tap_heymarket.sandbox.http`.
-"""
+"""The sandbox account: documented endpoints, auth, faults, a request log (served by :mod:`.http`)."""
 
 from __future__ import annotations
 
@@ -16,11 +13,11 @@ import threading
 import time
 import typing as t
 
+from heymarket_sandbox import deletions
+from heymarket_sandbox.data import Dataset, generate
+from heymarket_sandbox.listing import Listing
+from heymarket_sandbox.readings import LimitRefusedByServerError, Reading, page_size
 from tap_heymarket import clock
-from tap_heymarket.sandbox import deletions
-from tap_heymarket.sandbox.data import Dataset, generate
-from tap_heymarket.sandbox.listing import Listing
-from tap_heymarket.sandbox.readings import LimitRefusedByServerError, Reading, page_size
 from tap_heymarket.timestamps import TimestampError, parse_instant
 
 TOKEN_MAX_AGE = 300
@@ -107,6 +104,10 @@ class SandboxAPI:
         self._blank_paths = {"/v1/conversations", "/v1/messages/all", *self.listings}
         self._served: dict[str, int] = {}
         self._blanked: set[tuple[str, str]] = set()
+
+    def next_request_id(self) -> str:
+        """The next ``X-Request-Id`` (``sbx-000001``, …): unique per sandbox, as support asks."""
+        return f"sbx-{next(self._ids):06d}"
 
     @property
     def reading(self) -> Reading:

@@ -21,7 +21,7 @@ are never logged as API requests, and exist only in the sandbox:
   from every inbox; ``{"deleted": n}``, 404 if absent.
 
 Contacts, tags and templates are deleted through the API's own ``DELETE`` endpoints
-(:mod:`tap_heymarket.sandbox.deletions`).
+(:mod:`heymarket_sandbox.deletions`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ import datetime as dt
 import json
 import typing as t
 
+from heymarket_sandbox import deletions
 from tap_heymarket import clock
-from tap_heymarket.sandbox import deletions
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.sandbox.server import SandboxAPI
+    from heymarket_sandbox.server import SandboxAPI
 
 PREFIX = "/_sandbox/"
 

@@ -1,6 +1,6 @@
 """The sandbox's HTTP layer: one handler for every endpoint, faults applied on the wire.
 
-Start it with :func:`serve` (tests, benchmarks) or ``python -m tap_heymarket.sandbox``.
+Start it with :func:`serve` (tests, benchmarks) or ``python -m heymarket_sandbox``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import time
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from heymarket_sandbox import control
+from heymarket_sandbox.server import Fault, LoggedRequest, SandboxAPI
 from tap_heymarket import clock
-from tap_heymarket.sandbox import control
-from tap_heymarket.sandbox.server import Fault, LoggedRequest, SandboxAPI
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -94,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Request-Id", f"sbx-{next(api._ids):06d}")
+        self.send_header("X-Request-Id", api.next_request_id())
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()

@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import typing as t
 
-from tap_heymarket.sandbox import story
+from heymarket_sandbox import story
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=UTC)

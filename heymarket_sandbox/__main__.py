@@ -1,4 +1,4 @@
-"""``heymarket-sandbox`` (or ``python -m tap_heymarket.sandbox``): a generated Heymarket account on localhost.
+"""``heymarket-sandbox`` (or ``python -m heymarket_sandbox``): a generated Heymarket account on localhost.
 
 It answers the API's documented endpoints the way the tap's tests read the reference, needs
 no Heymarket account, and accepts two demo credentials: the legacy key ``sandbox-key`` and the
@@ -15,10 +15,10 @@ import signal
 import sys
 import threading
 
-from tap_heymarket.sandbox.data import generate
-from tap_heymarket.sandbox.http import serve
-from tap_heymarket.sandbox.readings import parse_reading
-from tap_heymarket.sandbox.server import SandboxAPI
+from heymarket_sandbox.data import generate
+from heymarket_sandbox.http import serve
+from heymarket_sandbox.readings import parse_reading
+from heymarket_sandbox.server import SandboxAPI
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
         "--reading",
         default="",
         help="how the date cursor is read, e.g. precision=s,inclusive=true "
-        "(fields of tap_heymarket/sandbox/readings.py; empty: the reference's reading)",
+        "(fields of heymarket_sandbox/readings.py; empty: the reference's reading)",
     )
     return out
 

@@ -9,7 +9,7 @@ ACTIVATE_VERSION) can show a warehouse what disappeared.
   endpoints; the singular ``/v1/contact/{id}`` spelling is accepted too): 200
   ``{"deleted": id}``, or 404 when there is no such record.
 - Inboxes and team members have no delete endpoint in the API; the sandbox-only control
-  endpoints (:mod:`tap_heymarket.sandbox.control`) call :func:`delete_inbox` and
+  endpoints (:mod:`heymarket_sandbox.control`) call :func:`delete_inbox` and
   :func:`delete_team_member`.
 """
 
@@ -20,7 +20,7 @@ import re
 import typing as t
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.sandbox.server import SandboxAPI
+    from heymarket_sandbox.server import SandboxAPI
 
 _DELETABLE = re.compile(r"^/v1/(contact|tag|template)s?/(\d+)$")
 

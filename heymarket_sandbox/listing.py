@@ -3,7 +3,7 @@
 Records are kept in ``(-instant, -id)`` order per scope (e.g. an inbox's open view), so a
 page is a bisect and a slice, and each record's JSON is encoded once and reused. How the
 cursor is compared, how pages are ordered and how instants are spelled follow the listing's
-:class:`~tap_heymarket.sandbox.readings.Reading` (the reference's own reading by default).
+:class:`~heymarket_sandbox.readings.Reading` (the reference's own reading by default).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import itertools
 import json
 import typing as t
 
-from tap_heymarket.sandbox.data import spell
-from tap_heymarket.sandbox.readings import Reading, epoch_seconds
+from heymarket_sandbox.data import spell
+from heymarket_sandbox.readings import Reading, epoch_seconds
 
 Scope = t.Hashable
 
