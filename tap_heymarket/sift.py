@@ -14,7 +14,7 @@ from tap_heymarket.page_order import out_of_place
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.pagination import Cursor
+    from tap_heymarket.cursor import Cursor
     from tap_heymarket.plan import Window
 
 
