@@ -280,7 +280,10 @@ class NewestFirstStream(WindowReader):
         write_resume(state, top, slices, tracked.values())
 
     def _newest(self, page: Page, top: str | None, run_started: str) -> str | None:
-        """The newest value emitted in place so far (a record out of place never sets it)."""
+        """The newest value emitted in place so far (a record out of place never sets it), never
+        past the run's start: it is ``resume.top``, where a resumed run reads down to, so a
+        record dated in the future would hide what changes after this run began (the SDK's
+        signpost caps only the bookmark; tests/test_guards.py proves both)."""
         odd = {key for key, _value in page.strays}
         values = [r[self.cursor_field] for r in page.records if r[self.primary_keys[0]] not in odd]
         if not values:
