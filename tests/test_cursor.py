@@ -248,3 +248,23 @@ def test_no_decision_repeats_the_cursor_it_was_given(pages) -> None:
         if decision.next is None:
             return
         current, listing = decision.next, listing.merged(decision.learnt)
+
+
+def test_an_echo_of_a_newer_record_never_becomes_the_base_of_the_next_cursor() -> None:
+    """With few values on a page, an echo counted among them would be the base: a cursor
+    above it moves nowhere, so the walk would step below the page (losing the rest of its
+    oldest value's group) instead of going on from just above the newest value in range."""
+    current = Cursor(_t(9, 501))
+    page = PageValues([_t(40), _t(6), _t(5)], 3, 0, settled=[_t(40), _t(6), _t(5)])
+    decision = decide(page, current, Listing(prints_fractions=True, largest_page=3))
+    assert decision.next == Cursor(step_above(_t(6), ONE_MS), covers=_t(6))
+    assert decision.unreachable is None
+
+
+def test_an_echo_of_a_newer_record_is_not_taken_for_a_stuck_value_coming_back() -> None:
+    """Stepping below a stuck value, only that value (or its second) coming back means the
+    step failed; a record far newer on the page is an echo, and the walk moves on."""
+    current = Cursor(_t(5), below=_t(5))
+    decision = decide(_page([_t(40), _t(4), _t(3), _t(2), _t(1)]), current, FRACTIONS)
+    assert decision.next is not None and decision.next.below is None
+    assert decision.next == Cursor(step_above(_t(3), ONE_MS), covers=_t(3))
