@@ -235,7 +235,8 @@ instants = st.sampled_from([_t(s, m) for s in (3, 4, 5) for m in (0, 500, 501)] 
 @given(pages=st.lists(st.tuples(st.lists(instants, max_size=6), st.integers(0, 6)), min_size=1, max_size=12))
 def test_no_decision_repeats_the_cursor_it_was_given(pages) -> None:
     """What the SDK's paginator checked (a token equal to the last one is a loop) holds by
-    construction: every next cursor differs from the current one, whatever the pages."""
+    construction: every next cursor differs from the current one, whatever the pages; and a
+    step below a stuck value never carries a witness to check."""
     current: Cursor | None = None
     listing = Listing()
     for values, new in pages:
@@ -247,6 +248,7 @@ def test_no_decision_repeats_the_cursor_it_was_given(pages) -> None:
         assert decision.next != current
         if decision.next is None:
             return
+        assert decision.next.below is None or decision.next.covers is None  # a step below covers nothing
         current, listing = decision.next, listing.merged(decision.learnt)
 
 
