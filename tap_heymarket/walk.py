@@ -39,6 +39,7 @@ from tap_heymarket.progress import CountUnavailable, ProgressReporter
 from tap_heymarket.strays import Handoff, name_strays, report_strays
 from tap_heymarket.timestamps import format_instant
 from tap_heymarket.walk_state import (
+    SavedState,
     cap_bookmark,
     hold_bookmark,
     read_state,
@@ -260,7 +261,7 @@ class NewestFirstStream(WindowReader):
         (:func:`~tap_heymarket.plan.plan_windows`, from what this stream and its state say)."""
         slices = self.slices()
         if self.full_table:
-            plan = plan_windows(read_state({}), slices, Settings(full_table=True), self.scopes)
+            plan = plan_windows(SavedState(), slices, Settings(full_table=True), self.scopes)
             return plan.windows, plan.slices, plan.top
         saved = read_state(self.stream_state)
         warn_future_bookmark(self, saved.bookmark, format_instant(self.heymarket.run_started))

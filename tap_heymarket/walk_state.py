@@ -14,7 +14,7 @@
 and, within a run, two of the SDK's interim keys the walk touches: ``progress_markers``
 (seeded to hold a bookmark: :func:`hold_bookmark`) and ``replication_key_signpost`` (lowered:
 :func:`cap_bookmark`); the SDK folds both into the bookmark when the stream ends. Messages add
-``unsettled_since`` (:mod:`tap_heymarket.messages`). The layout before 0.9 kept one bookmark
+``unsettled_since`` (:mod:`tap_heymarket.messages`). Earlier builds kept one bookmark
 per inbox and view in ``partitions``; :func:`migrate_per_inbox_state` folds it into this one.
 
 Everything read back is checked: an unreadable value means "read anew" (a slice not covered,

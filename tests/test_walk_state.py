@@ -100,7 +100,7 @@ def test_every_earlier_layout_is_still_read() -> None:
     assert read_state(old_resume) == SavedState(BOOKMARK, windows=[Window(SCOPE)])
     # values in another spelling of the same instant
     assert read_state({"replication_key_value": "2025-03-01T12:00:00Z"}).bookmark == BOOKMARK
-    # the per-inbox layout (before 0.9): folded into one bookmark, the oldest
+    # the per-inbox layout of earlier builds: folded into one bookmark, the oldest
     per_inbox = {
         "partitions": [
             {
