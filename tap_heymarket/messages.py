@@ -28,7 +28,7 @@ from functools import cached_property
 from tap_heymarket.records import as_reference
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 from tap_heymarket.walk import NewestFirstStream
-from tap_heymarket.walk_checks import saved_instant
+from tap_heymarket.walk_state import saved_instant
 
 #: Statuses after which a message does not change (our reading: the reference names sent,
 #: delivered and failed; an inbound message is received once).

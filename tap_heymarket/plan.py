@@ -8,7 +8,11 @@ page that reaches below it) and a start cursor. The stream keeps one bookmark in
 (the SDK's ``replication_key_value``); with it, conversations keep ``covered``, the slices
 that bookmark holds for, so an inbox added later is read from ``start_date`` rather than
 from a bookmark it never had. A run that dies part-way leaves ``resume`` in STATE: its
-unfinished windows and the newest value it emitted (``top``).
+unfinished windows and the newest value it emitted (``top``); the layout is
+:mod:`tap_heymarket.walk_state`'s.
+
+:func:`plan_windows` is the plan: a plain function of the saved state (read and checked),
+the slices the run reads and the settings, so every case is a unit test (tests/test_plan.py).
 """
 
 from __future__ import annotations
@@ -16,9 +20,15 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from tap_heymarket.pagination import Cursor, ceil_to_second
+from tap_heymarket.cursor import Cursor, ceil_to_second
+
+if t.TYPE_CHECKING:
+    from tap_heymarket.walk_state import SavedState
 
 Slice = tuple[t.Any, ...]  # (inbox_id, closed) for conversations, () for team-wide listings
+#: The walks that read some slices, one scope each (for conversations: one per view and member
+#: group, :func:`member_groups`); none for no slices.
+Scoper = t.Callable[[list[Slice]], list[dict[str, t.Any]]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,27 +54,6 @@ class Window:
         if "inboxes" not in self.scope:
             return [()]
         return [(inbox, bool(self.scope["closed"])) for inbox in self.scope["inboxes"]]
-
-    def to_state(self) -> dict[str, t.Any]:
-        """JSON-safe form for the ``resume`` block."""
-        out: dict[str, t.Any] = {"scope": self.scope}
-        for name in ("upper", "floor"):
-            if getattr(self, name) is not None:
-                out[name] = getattr(self, name)
-        if self.cursor is not None:
-            out["cursor"] = self.cursor.to_state()
-        return out
-
-    @classmethod
-    def from_state(cls, value: t.Any) -> Window | None:
-        """A window of a ``resume`` block, or None when it cannot be read back."""
-        if not isinstance(value, dict) or not isinstance(value.get("scope"), dict):
-            return None
-        bounds = {name: value.get(name) for name in ("upper", "floor")}
-        if any(v is not None and not isinstance(v, str) for v in bounds.values()):
-            return None
-        cursor = Cursor.from_state(value.get("cursor"))
-        return cls(value["scope"], bounds["upper"], bounds["floor"], cursor, long=True)
 
 
 def member_groups(
@@ -96,44 +85,62 @@ def member_groups(
     return groups, orphans
 
 
-def slice_list(slices: t.Iterable[Slice]) -> list[list[t.Any]]:
-    """Slices as STATE holds them (JSON has no tuples)."""
-    return [list(s) for s in sorted(slices, key=lambda s: tuple(str(part) for part in s))]
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What a plan needs of the configuration and the stream."""
+
+    start_date: str | None = None
+    end_date: str | None = None  # a backfill window: ``[start_date, end_date)`` whatever the bookmark
+    full_table: bool = False  # no bookmark is read or resumed
+    #: where a walk of a slice the bookmark covers stops: the SDK's starting value (the
+    #: bookmark, or ``start_date``) as the stream re-reads it (messages go below it)
+    floor: str | None = None
 
 
-def slice_set(value: t.Any) -> set[Slice]:
-    """Slices read back from STATE (anything unreadable is dropped: it is then read anew)."""
-    if not isinstance(value, list):
-        return set()
-    return {tuple(item) for item in value if isinstance(item, list)}
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The windows a run walks, the slices it covers, and where a resumed run had got to."""
+
+    windows: list[Window]
+    slices: list[Slice]
+    top: str | None = None
 
 
-def migrate_per_inbox_state(stream_state: dict[str, t.Any], replication_key: str) -> bool:
-    """Fold the old per-inbox ``partitions`` layout into one bookmark (in place).
+def plan_windows(saved: SavedState, slices: list[Slice], settings: Settings, scopes: Scoper) -> Plan:
+    """The run's windows, from the saved state, this run's slices and the settings.
 
-    The old layout kept a bookmark per inbox and view. The new bookmark is the **oldest** of
-    them, so the first run after the upgrade re-reads no history and skips no change, and
-    ``covered`` lists the slices those bookmarks held for (an inbox without one is then read
-    from ``start_date``). Unfinished old walks are dropped: their slices are read again from
-    their bookmark. Returns whether anything was migrated.
+    Each slice gets one floor: a slice a run that died was reading goes down to that run's
+    ``top`` (below it, its unfinished windows resume), or, when nothing was emitted, only
+    those windows read it (they start at the top); in a backfill window, ``start_date``; a
+    slice the bookmark covers, ``settings.floor`` (never below ``start_date``); any other (an
+    inbox added since), ``start_date``. Slices sharing a floor are walked together, one window
+    per scope. An unfinished window is kept for the slices still read, scoped anew (members
+    may have changed); one whose slices are all gone is dropped.
     """
-    partitions = stream_state.get("partitions")
-    if not isinstance(partitions, list):
-        return False
-    bookmarks: dict[Slice, str] = {}
-    for partition in partitions:
-        context = partition.get("context") if isinstance(partition, dict) else None
-        value = partition.get("replication_key_value") if isinstance(partition, dict) else None
-        if (
-            isinstance(context, dict)
-            and "inbox_id" in context
-            and isinstance(value, str)
-            and partition.get("replication_key") == replication_key
-        ):
-            bookmarks[(context["inbox_id"], bool(context.get("closed")))] = value
-    del stream_state["partitions"]
-    if bookmarks and "replication_key_value" not in stream_state:
-        stream_state["replication_key"] = replication_key
-        stream_state["replication_key_value"] = min(bookmarks.values())
-        stream_state["covered"] = slice_list(bookmarks)
-    return True
+    if settings.full_table:
+        return Plan([Window(scope, long=True) for scope in scopes(slices)], slices)
+    start_date = settings.start_date
+    floor = None if settings.floor is None else max(settings.floor, start_date or "")
+    covered = set(slices) if saved.covered is None else saved.covered
+    resumed = saved.resumed & set(slices)
+    floors: dict[str | None, list[Slice]] = {}
+    chosen: str | None
+    for piece in slices:
+        if piece in resumed:
+            if saved.top is None:
+                continue  # nothing was emitted: its unfinished windows start at the top
+            chosen = saved.top
+        elif settings.end_date is not None:
+            chosen = start_date
+        else:
+            chosen = floor if piece in covered else start_date
+        floors.setdefault(chosen, []).append(piece)
+    windows = [
+        Window(scope, upper=settings.end_date, floor=f, long=f is None or f == start_date)
+        for f, group in floors.items()
+        for scope in scopes(group)
+    ]
+    for window in saved.windows:
+        kept = [s for s in window.slices() if s in slices]
+        windows.extend(dataclasses.replace(window, scope=scope) for scope in (scopes(kept) if kept else []))
+    return Plan(windows, slices, saved.top)

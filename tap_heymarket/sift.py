@@ -14,7 +14,7 @@ from tap_heymarket.page_order import out_of_place
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.pagination import Cursor
+    from tap_heymarket.cursor import Cursor
     from tap_heymarket.plan import Window
 
 
@@ -51,8 +51,10 @@ def sift_page(
     """Shape a page; keep what is this window's and new (see :class:`Sifted`).
 
     A record out of place (:mod:`tap_heymarket.page_order`) is kept wherever its value
-    falls, even below the walk's floor or above the cursor: its value says nothing about
-    where the server keeps it, so this page may be the only one that shows it. Below a
+    falls, even below the walk's floor, above the cursor or at or above the window's upper
+    bound: its value says nothing about where the server keeps it, so this page may be the
+    only one that shows it (the window above a split stops at the boundary, never reaching a
+    record kept far below it; tests/test_walk_completeness.py). Below a
     split boundary it is handed to the window below (:class:`~tap_heymarket.strays.Handoff`).
     Once found out of place, a record's value never counts for the cursor again (a server
     that filters the shown value serves a stale record on every later page).
@@ -81,8 +83,6 @@ def sift_page(
         if key in seen or key in on_page or key in memo.strays:
             continue
         if position in odd:
-            if window.upper is not None and value >= window.upper:
-                continue
             memo.strays.add(key)
             lowest = memo.lowest
             if window.floor is not None and value < window.floor and (lowest is None or value >= lowest):

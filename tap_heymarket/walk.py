@@ -15,7 +15,9 @@ after a page's records have been emitted, so a STATE message (written by the SDK
 ``STATE_MSG_FREQUENCY`` records, after each BATCH file, or by the walk when the run fails or
 is interrupted) never covers a record that has not gone out: ``resume`` (the unfinished
 windows and the newest value emitted so far) while a run is under way, and, for
-conversations, ``covered`` (the inbox views the bookmark holds for).
+conversations, ``covered`` (the inbox views the bookmark holds for). The layout of both, and
+how each is read back and checked, is :mod:`tap_heymarket.walk_state`'s; the plan of a run is
+:func:`tap_heymarket.plan.plan_windows`, a plain function of that state, the slices and settings.
 """
 
 from __future__ import annotations
@@ -27,23 +29,24 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket import clock, interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
+from tap_heymarket.cursor import Cursor
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.inflight import InFlight
 from tap_heymarket.page_size import PageRequest, PageSize
-from tap_heymarket.pagination import (
-    Cursor,
-    CursorPolicy,
-    UpdatedCursorPaginator,
-)
-from tap_heymarket.plan import Slice, Window, slice_list, slice_set
+from tap_heymarket.pagination import CursorPolicy
+from tap_heymarket.plan import Settings, Slice, Window, plan_windows
 from tap_heymarket.progress import CountUnavailable, ProgressReporter
 from tap_heymarket.strays import Handoff, name_strays, report_strays
 from tap_heymarket.timestamps import format_instant
-from tap_heymarket.walk_checks import (
+from tap_heymarket.walk_state import (
+    SavedState,
     cap_bookmark,
     hold_bookmark,
+    read_state,
     saved_instant,
+    slice_list,
     warn_future_bookmark,
+    write_resume,
 )
 from tap_heymarket.window_reader import Page, WindowReader, is_split_off
 from tap_heymarket.windows import Splitter
@@ -113,12 +116,6 @@ class NewestFirstStream(WindowReader):
         if request.limit is not None and self.limit_field is not None:
             body[self.limit_field] = request.limit
         return body
-
-    def get_new_paginator(self) -> UpdatedCursorPaginator:
-        """A fresh paginator sharing what this stream learnt about its cursor this run."""
-        return UpdatedCursorPaginator(
-            policy=self.cursor_policy, record_field=self.cursor_field, stream_name=self.name
-        )
 
     @property
     def end_date(self) -> str | None:
@@ -260,60 +257,34 @@ class NewestFirstStream(WindowReader):
         pool.submit(functools.partial(self._read_window, key, window))
 
     def _plan(self) -> tuple[list[Window], list[Slice], str | None]:
-        """Windows for this run, the slices it covers, and where a resumed run had got to."""
-        slices_now = self.slices()
+        """Windows for this run, the slices it covers, and where a resumed run had got to
+        (:func:`~tap_heymarket.plan.plan_windows`, from what this stream and its state say)."""
+        slices = self.slices()
         if self.full_table:
-            return [Window(scope, long=True) for scope in self.scopes(slices_now)], slices_now, None
-        state = self.stream_state
-        start_date = saved_instant(self.config.get("start_date"))
-        run_started = format_instant(self.run_started)
-        warn_future_bookmark(self, saved_instant(state.get("replication_key_value")), run_started)
-        floor = saved_instant(self.get_starting_replication_key_value(None))
-        if floor is not None:
-            floor = max(self.reread_floor(floor), start_date or "")
-        covered = slice_set(state["covered"]) if "covered" in state else set(slices_now)
-        resume: dict[str, t.Any] = state["resume"] if isinstance(state.get("resume"), dict) else {}
-        resumed = slice_set(resume.get("slices")) & set(slices_now)
-        top = saved_instant(resume.get("top"))
-        end_date = self.end_date
-        floors: dict[str | None, list[Slice]] = {}
-        chosen: str | None
-        for piece in slices_now:
-            if piece in resumed:
-                if top is None:
-                    continue  # nothing was emitted: its unfinished windows start at the top
-                chosen = top
-            elif end_date is not None:
-                chosen = start_date  # a backfill window reads [start_date, end_date) whatever the bookmark
-            else:
-                chosen = floor if piece in covered else start_date
-            floors.setdefault(chosen, []).append(piece)
-        windows = [
-            Window(scope, upper=end_date, floor=f, long=f is None or f == start_date)
-            for f, group in floors.items()
-            for scope in self.scopes(group)
-        ]
-        for entry in resume.get("windows") or []:
-            window = Window.from_state(entry)
-            if window is not None:
-                windows.extend(self.rescope(window, set(slices_now)))
-        return windows, slices_now, top
-
-    def rescope(self, window: Window, slices_now: set[Slice]) -> list[Window]:
-        """An unfinished window of an earlier run, fitted to what this run reads."""
-        return [window] if set(window.slices()) <= slices_now else []
+            plan = plan_windows(SavedState(), slices, Settings(full_table=True), self.scopes)
+            return plan.windows, plan.slices, plan.top
+        saved = read_state(self.stream_state)
+        warn_future_bookmark(self, saved.bookmark, format_instant(self.run_started))
+        starting = saved_instant(self.get_starting_replication_key_value(None))
+        settings = Settings(
+            start_date=saved_instant(self.config.get("start_date")),
+            end_date=self.end_date,
+            floor=None if starting is None else self.reread_floor(starting),
+        )
+        plan = plan_windows(saved, slices, settings, self.scopes)
+        return plan.windows, plan.slices, plan.top
 
     def _write_resume(
         self, state: dict[str, t.Any], top: str | None, slices: list[Slice], tracked: dict[str, Window]
     ) -> None:
-        state["resume"] = {
-            "top": top,
-            "slices": slice_list(slices),
-            "windows": [w.to_state() for w in tracked.values()],
-        }
+        """Where the run stands (:func:`~tap_heymarket.walk_state.write_resume`)."""
+        write_resume(state, top, slices, tracked.values())
 
     def _newest(self, page: Page, top: str | None, run_started: str) -> str | None:
-        """The newest value emitted in place so far (a record out of place never sets it)."""
+        """The newest value emitted in place so far (a record out of place never sets it), never
+        past the run's start: it is ``resume.top``, where a resumed run reads down to, so a
+        record dated in the future would hide what changes after this run began (the SDK's
+        signpost caps only the bookmark; tests/test_guards.py proves both)."""
         odd = {key for key, _value in page.strays}
         values = [r[self.cursor_field] for r in page.records if r[self.primary_keys[0]] not in odd]
         if not values:

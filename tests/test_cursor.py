@@ -1,24 +1,35 @@
 """The cursor's decisions, page by page, without a server (the readings matrix proves them
-end to end against one: test_incremental_streams.py)."""
+end to end against one: test_incremental_streams.py).
+
+:func:`~tap_heymarket.pagination.decide` is a plain function of the page, the current cursor
+and what the stream has learnt of its listing; the paginator only applies it.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
-from tap_heymarket.pagination import (
+from tap_heymarket.cursor import (
     ONE_MS,
     ONE_S,
     Cursor,
     CursorIgnoredError,
-    CursorPolicy,
     CursorUnreadableError,
-    PageValues,
-    UpdatedCursorPaginator,
     below_ladder,
     step_above,
+)
+from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
+from tap_heymarket.pagination import (
+    CursorPolicy,
+    Listing,
+    PageValues,
+    UpdatedCursorPaginator,
+    decide,
+    plausible,
 )
 
 T = "2024-01-01T10:00:{:02d}.{:03d}000Z"
@@ -143,12 +154,119 @@ def test_one_stale_value_below_the_floor_does_not_end_the_walk() -> None:
 
 
 def test_echoes_of_records_newer_than_the_cursor_are_not_taken_for_progress() -> None:
-    paginator = UpdatedCursorPaginator(Cursor(step_above(_t(5), ONE_MS), covers=_t(5)))
-    assert paginator.plausible([_t(40), _t(5), _t(4)]) == [_t(5), _t(4)]
+    cursor = Cursor(step_above(_t(5), ONE_MS), covers=_t(5))
+    assert plausible([_t(40), _t(5), _t(4)], cursor) == [_t(5), _t(4)]
 
 
-def test_a_resume_point_survives_state_and_garbage_means_the_top() -> None:
-    cursor = Cursor(_t(5), covers=_t(6), below=_t(5), rung=2)
-    assert Cursor.from_state(cursor.to_state()) == cursor
-    assert Cursor.from_state({"date": "not a time"}) is None
-    assert Cursor.from_state("2024-01-01") is None
+# -- the decision alone, on hand-written pages ------------------------------------------
+
+FRACTIONS = Listing(prints_fractions=True, largest_page=5)
+
+
+def _page(values: list[str], *, new: int | None = None, **kwargs) -> PageValues:
+    return PageValues(values, len(values), len(values) if new is None else new, **kwargs)
+
+
+def test_a_tie_group_at_the_page_end_is_asked_for_again_from_just_above_its_value() -> None:
+    decision = decide(_page([_t(9), _t(5), _t(5), _t(5)]), None, FRACTIONS)
+    assert decision.next == Cursor("2024-01-01T10:00:05.501000Z", covers=_t(5))
+    assert decision.learnt == FRACTIONS and not decision.confirming and decision.unreachable is None
+
+
+def test_the_first_fraction_seen_makes_that_very_decision_step_by_milliseconds() -> None:
+    decision = decide(_page([_t(9), _t(8), _t(7), _t(6), _t(5)]), None, Listing())
+    assert decision.learnt.prints_fractions
+    assert decision.next == Cursor("2024-01-01T10:00:07.501000Z", covers=_t(7))
+
+
+def test_a_page_of_one_value_that_brings_little_new_steps_below_it_and_names_it() -> None:
+    current = Cursor(step_above(_t(5), ONE_MS), covers=_t(5))
+    decision = decide(_page([_t(5)] * 5, new=1), current, FRACTIONS)
+    assert decision.next == Cursor(_t(5), below=_t(5))
+    assert decision.unreachable == _t(5)
+    assert decision.stuck == f"a whole page of 5 records shares updated={_t(5)}"
+
+
+def test_coarse_seconds_are_learnt_from_a_response_that_skipped_the_value_stepped_above() -> None:
+    current = Cursor(step_above(_t(5), ONE_MS), covers=_t(5))
+    decision = decide(_page([_t(4), _t(3)]), current, FRACTIONS)
+    assert decision.next == Cursor(step_above(_t(5), ONE_S), covers=_t(5))
+    assert decision.learnt.whole_seconds and decision.coarsened_at == _t(5)
+    assert decision.learnt.step() == ONE_S
+    assert not FRACTIONS.whole_seconds  # learnt in the decision, not written anywhere
+
+
+def test_an_inclusive_servers_echo_at_the_cursor_does_not_hold_the_walk() -> None:
+    whole = [f"2024-01-01T10:00:0{s}.000000Z" for s in (6, 5, 5, 4, 3)]
+    current = Cursor(whole[0], covers=whole[1])  # "before or equal" 10:00:06 sends it back
+    decision = decide(_page(whole, new=3), current, Listing(largest_page=5))
+    assert decision.next is not None and decision.next.date is not None and decision.next.date < whole[0]
+    assert decision.next.covers == whole[3]
+
+
+def test_an_empty_page_is_confirmed_with_the_same_cursor_once_then_ends_the_walk() -> None:
+    current = Cursor(step_above(_t(9), ONE_S), covers=_t(9))
+    first = decide(_page([]), current, FRACTIONS)
+    assert first.next == Cursor(current.date, covers=_t(9), again=1) and first.confirming
+    assert first.next.resumable() == current  # a resume never starts on a confirmation
+    last = decide(_page([]), first.next, FRACTIONS)
+    assert last.next is None and not last.confirming
+
+
+def test_a_stray_value_never_moves_the_cursor_nor_ends_the_walk_at_the_floor() -> None:
+    values = [_t(9), _t(2), _t(8), _t(7), _t(6)]  # 10:00:02 is out of place
+    settled = [_t(9), _t(8), _t(7), _t(6)]
+    decision = decide(_page(values, floor=_t(5), settled=settled), None, FRACTIONS)
+    assert decision.next == Cursor(step_above(_t(8), ONE_MS), covers=_t(8))
+    unsettled = decide(_page(values, floor=_t(5)), None, FRACTIONS)  # the stray counted: a lower base
+    assert unsettled.next == Cursor(step_above(_t(7), ONE_MS), covers=_t(7))
+
+
+def test_the_same_page_and_cursor_always_decide_the_same() -> None:
+    current = Cursor(step_above(_t(9), ONE_MS), covers=_t(9))
+    page = _page([_t(9), _t(8), _t(8), _t(7), _t(6)], new=4)
+    assert decide(page, current, FRACTIONS) == decide(page, current, FRACTIONS)
+
+
+instants = st.sampled_from([_t(s, m) for s in (3, 4, 5) for m in (0, 500, 501)] + [_t(5, 0)])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(pages=st.lists(st.tuples(st.lists(instants, max_size=6), st.integers(0, 6)), min_size=1, max_size=12))
+def test_no_decision_repeats_the_cursor_it_was_given(pages) -> None:
+    """What the SDK's paginator checked (a token equal to the last one is a loop) holds by
+    construction: every next cursor differs from the current one, whatever the pages; and a
+    step below a stuck value never carries a witness to check."""
+    current: Cursor | None = None
+    listing = Listing()
+    for values, new in pages:
+        page = PageValues(sorted(values, reverse=True), len(values), min(new, len(values)))
+        try:
+            decision = decide(page, current, listing)
+        except (CursorIgnoredError, CursorUnreadableError):
+            return
+        assert decision.next != current
+        if decision.next is None:
+            return
+        assert decision.next.below is None or decision.next.covers is None  # a step below covers nothing
+        current, listing = decision.next, listing.merged(decision.learnt)
+
+
+def test_an_echo_of_a_newer_record_never_becomes_the_base_of_the_next_cursor() -> None:
+    """With few values on a page, an echo counted among them would be the base: a cursor
+    above it moves nowhere, so the walk would step below the page (losing the rest of its
+    oldest value's group) instead of going on from just above the newest value in range."""
+    current = Cursor(_t(9, 501))
+    page = PageValues([_t(40), _t(6), _t(5)], 3, 0, settled=[_t(40), _t(6), _t(5)])
+    decision = decide(page, current, Listing(prints_fractions=True, largest_page=3))
+    assert decision.next == Cursor(step_above(_t(6), ONE_MS), covers=_t(6))
+    assert decision.unreachable is None
+
+
+def test_an_echo_of_a_newer_record_is_not_taken_for_a_stuck_value_coming_back() -> None:
+    """Stepping below a stuck value, only that value (or its second) coming back means the
+    step failed; a record far newer on the page is an echo, and the walk moves on."""
+    current = Cursor(_t(5), below=_t(5))
+    decision = decide(_page([_t(40), _t(4), _t(3), _t(2), _t(1)]), current, FRACTIONS)
+    assert decision.next is not None and decision.next.below is None
+    assert decision.next == Cursor(step_above(_t(3), ONE_MS), covers=_t(3))

@@ -6,6 +6,7 @@ these left it green. The test names say what the guard is for.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 import types
@@ -18,7 +19,8 @@ from tap_heymarket import clock
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.plan import member_groups
 from tap_heymarket.tap import TapHeymarket
-from tests.cases import account
+from tap_heymarket.timestamps import format_instant
+from tests.cases import CASES, account
 from tests.harness import config_for, run_sync
 
 CONVERSATIONS = "/v1/conversations"
@@ -82,3 +84,49 @@ def test_the_account_count_is_compared_only_when_no_setting_narrows_the_read(san
         result = run_sync(config_for(sandbox.url, inboxes=[one_inbox]), streams=["conversations"])
     assert 0 < len(result.ids()) < len(sandbox.api.conversations.records)
     assert "the API counted" not in caplog.text
+
+
+def _dies_after_its_first_page_with_a_future_record_on_it(start_sandbox):
+    """An account whose open view's newest record is dated a day ahead, and a first run of
+    that view that dies after its first page: ``(api, config, first run, the oldest record)``."""
+    api = account()
+    config = config_for(start_sandbox(api).url, closed=False, max_concurrency=1)
+    walk = CASES[0].walks(api)[(False,)]
+    api.touch(walk[0]["id"], clock.now() + dt.timedelta(days=1))  # a clock a day ahead, or a bug
+    api.faults = [Fault("status", status=400, path=CONVERSATIONS, after=1, times=10**6)]
+    first = run_sync(config, raise_errors=False)
+    assert first.error is not None
+    api.faults.clear()
+    return api, config, first, walk[-1]["id"]
+
+
+def test_a_record_dated_after_the_runs_start_never_moves_the_bookmark_past_it(start_sandbox) -> None:
+    """The SDK's signpost caps the bookmark at the run's start whatever a record says."""
+    api, config, first, _oldest = _dies_after_its_first_page_with_a_future_record_on_it(start_sandbox)
+    before = format_instant(clock.now())
+    second = run_sync(config, state=first.states[-1])
+    after = format_instant(clock.now())
+    assert set(first.ids()) | set(second.ids()) >= {
+        c["id"] for c in api.conversations.records.values() if c["status"] == "open"
+    }
+    assert before <= CASES[0].bookmark(second.final_state) <= after
+
+
+def test_a_run_resumed_after_a_future_record_still_reads_what_changed_since_the_dead_run_began(
+    start_sandbox,
+) -> None:
+    """Where a resumed run reads down to (``resume.top``) is capped at the dead run's start.
+
+    A record dated in the future at the top of the listing would otherwise make it the
+    resumed run's floor: a record changed after the dead run began moves above every
+    unfinished window but stays below that floor, and would never be read (the resumed
+    run's bookmark then passes it). The bookmark's own cap (the signpost) does not cover
+    this: ``top`` is the walk's, not the SDK's.
+    """
+    api, config, first, oldest = _dies_after_its_first_page_with_a_future_record_on_it(start_sandbox)
+    assert oldest not in first.ids()
+    changed_at = clock.now()  # after the dead run began, before the next one
+    api.touch(oldest, changed_at)
+    second = run_sync(config, state=first.states[-1])
+    emitted = {r["id"]: r["updated"] for r in second.records()}
+    assert emitted.get(oldest) == format_instant(changed_at)

@@ -74,7 +74,7 @@ def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_i
 def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None:
     from singer_sdk.helpers import _state
 
-    from tap_heymarket.walk_checks import SIGNPOST
+    from tap_heymarket.walk_state import SIGNPOST
 
     assert SIGNPOST == _state.SIGNPOST_MARKER
     state = {
@@ -160,3 +160,27 @@ def test_requests_serves_a_body_read_ahead_into_content_and_urllib3_exposes_its_
     bodies.read_within(response, time.monotonic() + 5, 5)
     assert sock.gettimeout() <= 5  # each socket read capped by the deadline
     assert response.json() == sandbox.api.data.inboxes
+
+
+def test_the_sdk_tracks_the_newest_value_in_the_progress_markers_a_held_bookmark_seeds() -> None:
+    """``walk_state.hold_bookmark`` writes the SDK's own interim layout: the key, the note the
+    SDK writes there itself, and a value the stream's ``increment_state`` only raises (the
+    stream is unsorted and checks order) and the SDK's finalizing makes the bookmark."""
+    from singer_sdk.helpers import _state
+
+    from tap_heymarket.walk_state import PROGRESS_MARKERS, PROGRESS_NOTE, hold_bookmark
+    from tests.harness import config_for
+
+    assert PROGRESS_MARKERS == _state.PROGRESS_MARKERS
+    assert _state.PROGRESS_MARKER_NOTE == "Note"
+    assert f'"{PROGRESS_NOTE}"' in inspect.getsource(_state.increment_state)
+    stream = TapHeymarket(config=config_for("http://127.0.0.1:9")).streams["conversations"]
+    held, older, newer = (f"{year}-06-01T00:00:00.000000Z" for year in (2025, 2024, 2026))
+    for record, bookmark in ((older, held), (newer, newer)):
+        state = stream.stream_state
+        state.clear()
+        hold_bookmark(state, "updated", held)
+        stream.state_manager.increment_state({"updated": record}, context=None, replication_key="updated")
+        assert state[PROGRESS_MARKERS]["replication_key_value"] == bookmark  # an older value never lowers it
+        _state.finalize_state_progress_markers(state)
+        assert state["replication_key_value"] == bookmark

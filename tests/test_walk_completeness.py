@@ -242,3 +242,44 @@ def test_the_closing_line_names_at_most_twenty_records_out_of_place(start_sandbo
     closing = next(line for line in lines if "record(s) out of place in the" in line)
     assert closing.count("id=") == 20
     assert "more (each named in its own warning)" in closing
+
+
+def test_in_a_split_walk_an_early_record_kept_below_the_boundary_is_emitted_once(
+    start_sandbox, monkeypatch
+) -> None:
+    """A record the server keeps far below a boundary, showing a value above it: the window
+    below is the only one whose requests reach it (the one above stops at the boundary).
+
+    Only where ``date`` compares the hidden key: where it compares the shown value, no
+    request after the first pages returns such a record, split or not (README, "How
+    incremental replication works").
+    """
+    monkeypatch.setattr(windows, "MIN_PAGES", 4)  # the test account is small: let its walks split
+    api = account(Reading(hidden_sort=True, filter_hidden=True))
+    walk = _largest_walk(CONVERSATIONS, api)
+    early = walk[3]["updated"] - dt.timedelta(milliseconds=1)  # above any boundary
+    for n in (-40, -70):
+        api.conversations.misplace(walk[n]["id"], early)
+    result = run_sync(config_for(start_sandbox(api).url))
+    assert any("date" in r.body for r in api.requests if r.path == "/v1/conversations/count")  # split
+    assert sorted(result.ids()) == sorted(api.conversations.records)  # every one, once
+
+
+@pytest.mark.parametrize("reading", HIDDEN)
+def test_a_record_out_of_place_below_the_bookmark_goes_out_with_its_page_not_at_the_walks_end(
+    start_sandbox, reading
+) -> None:
+    """Only a record below a split boundary (but above the walk's own floor) is held for the
+    window below; one below the bookmark is emitted at once, so a run that dies later has
+    still emitted it."""
+    api = account(reading)
+    config = config_for(start_sandbox(api).url, closed=False, max_concurrency=1)
+    first = run_sync(config)
+    walk = CONVERSATIONS.walks(api)[(False,)]
+    changed = api.bump(CONVERSATIONS.stream, [r["id"] for r in walk[-60:]], CHANGED_AT)
+    stale = sorted(changed, key=lambda i: changed[i], reverse=True)[PAGE // 2]  # on the first page
+    api.conversations.misplace(stale, STALE)
+    api.faults = [Fault("status", status=400, path=CONVERSATIONS.path, after=1, times=10**6)]
+    second = run_sync(config, state=first.final_state, raise_errors=False)
+    assert second.error is not None
+    assert stale in second.ids()
