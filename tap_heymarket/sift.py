@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
+from tap_heymarket.cursor import echo_ceiling
 from tap_heymarket.page_order import out_of_place
 from tap_heymarket.records import BadRecordError, require_instant, require_key
 
@@ -51,10 +52,13 @@ def sift_page(
     """Shape a page; keep what is this window's and new (see :class:`Sifted`).
 
     A record out of place (:mod:`tap_heymarket.page_order`) is kept wherever its value
-    falls, even below the walk's floor, above the cursor or at or above the window's upper
-    bound: its value says nothing about where the server keeps it, so this page may be the
-    only one that shows it (the window above a split stops at the boundary, never reaching a
-    record kept far below it; tests/test_walk_completeness.py). Below a
+    falls, even below the walk's floor, above the cursor or above the window's upper bound:
+    its value says nothing about where the server keeps it, so this page may be the only one
+    that shows it (the window above a split stops at the boundary, never reaching a record
+    kept far below it; tests/test_walk_completeness.py). Only one within the overlap that
+    every reading lets the window above read at its bound (ties, coarse comparisons: up to
+    :data:`~tap_heymarket.cursor.ECHO_TOLERANCE` above it) is left to that window, which has
+    it (tests/test_time_windows.py: each record once). Below a
     split boundary it is handed to the window below (:class:`~tap_heymarket.strays.Handoff`).
     Once found out of place, a record's value never counts for the cursor again (a server
     that filters the shown value serves a stale record on every later page).
@@ -83,6 +87,8 @@ def sift_page(
         if key in seen or key in on_page or key in memo.strays:
             continue
         if position in odd:
+            if window.upper is not None and window.upper <= value <= echo_ceiling(window.upper):
+                continue  # in the overlap the window above reads at its bound: that window's
             memo.strays.add(key)
             lowest = memo.lowest
             if window.floor is not None and value < window.floor and (lowest is None or value >= lowest):
