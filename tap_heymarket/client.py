@@ -22,7 +22,7 @@ import requests
 from singer_sdk import RESTStream, SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import RetriableAPIError, SyncLifecycleSignal
 
-from tap_heymarket import bodies, final_state, output_modes
+from tap_heymarket import final_state, output_modes
 from tap_heymarket.conform import Conformer
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
 
@@ -131,13 +131,3 @@ class HeymarketStream(RESTStream[t.Any]):
         """
         super().finalize_state_progress_markers(state)
         final_state.end_with_state(self._tap, self.tap_state)
-
-    # -- what the SDK's own request loop would need (the tap's streams never run it) -------
-
-    def get_new_paginator(self) -> t.Any:
-        """None: the SDK's request loop is not used (streams read through ``listing``)."""
-        return None
-
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        """The records of a listing response, as ``listing`` reads them."""
-        yield from self.listing.records_in(bodies.decode(response))

@@ -9,7 +9,6 @@ from another stream: adding one is a schema file plus a few lines here.
 
 from __future__ import annotations
 
-import dataclasses
 import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -17,7 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_heymarket.client import SCHEMAS_DIR, HeymarketStream
 from tap_heymarket.page_numbers import PageNumberPaginator
 from tap_heymarket.pagination import CursorIgnoredError
-from tap_heymarket.plan import Slice, Window
+from tap_heymarket.plan import Slice
 from tap_heymarket.records import BadRecordError, as_reference, as_reference_list
 from tap_heymarket.walk import NewestFirstStream
 from tap_heymarket.window_reader import WalkError
@@ -59,11 +58,6 @@ class ConversationsStream(NewestFirstStream):
             groups = self.api.directory.groups(inboxes)
             out.extend({"inboxes": group, "closed": view, "user": user} for user, group in groups)
         return out
-
-    def rescope(self, window: Window, slices_now: set[Slice]) -> list[Window]:
-        """An earlier run's unfinished window, on the inboxes still read, as members now allow."""
-        kept = [s for s in window.slices() if s in slices_now]
-        return [dataclasses.replace(window, scope=scope) for scope in self.scopes(kept)]
 
     def request_body(self, scope: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         """``{"id": member, "filters": {"inboxes": [...], "closed": view}}``."""

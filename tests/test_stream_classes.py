@@ -27,3 +27,21 @@ def test_only_the_listings_with_a_documented_count_endpoint_ask_for_a_count() ->
         "conversations": "/v1/conversations/count",
         "contacts": "/v1/contacts/count",
     }
+
+
+def test_no_stream_runs_the_sdks_own_request_loop(sandbox, monkeypatch) -> None:
+    """Every stream reads through its endpoint: the SDK's paginated request loop (and with it
+    ``get_new_paginator`` and ``parse_response``, which the streams therefore do not define)
+    is never entered, in a run of every stream."""
+    from singer_sdk import RESTStream
+
+    from tap_heymarket.tap import STREAM_TYPES as ALL
+    from tests.harness import config_for, run_sync
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the SDK's request loop ran")
+
+    monkeypatch.setattr(RESTStream, "request_records", refuse)
+    result = run_sync(config_for(sandbox.url), streams=[s.name for s in ALL])
+    with_records = {m["stream"] for m in result.messages if m["type"] == "RECORD"}
+    assert with_records == {s.name for s in ALL}
