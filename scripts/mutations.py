@@ -1,0 +1,349 @@
+"""The named mutations of ``scripts/mutate.py``: each a guard, removed, and the tests that must notice.
+
+Keep ``old`` short but unique in its file; when code moves, the script says which entry to
+update. ``why`` is what the guard protects, printed beside a survivor. ``tests`` holds every
+test file that could plausibly notice the guard's loss (a survivor is judged against them
+all), kept to about a minute's run. The list is one tuple per area of the code; a new area
+(the walk and its state, after their rewrite) is one more tuple added to :data:`MUTATIONS`.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class Mutation(t.NamedTuple):
+    """One guard removed: where, what it was, what replaces it, who should notice."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    why: str
+
+
+def tests(*names: str) -> tuple[str, ...]:
+    """``tests/test_<name>.py`` for each name."""
+    return tuple(f"tests/test_{name}.py" for name in names)
+
+
+RETRYING = tests("retries", "retry_after", "guards", "hostile_responses", "fatal_errors", "sdk_contracts")
+DECODING = tests("bodies", "hostile_responses", "bad_records", "guards", "fatal_errors")
+CREDENTIALS = tests("token_renewal", "secrets", "fatal_errors")
+SHAPING = tests("properties", "bad_records", "conversations", "pagination", "stream_selection")
+INBOXES = tests("directory", "guards", "no_inbox", "optional_count", "conversations", "metrics_and_denials")
+LOGS = tests("redaction", "secrets", "log_lines", "quiet_logs")
+CONFIG = tests("config_errors", "secrets", "fatal_errors", "settings")
+
+#: endpoint.py, retries.py, ratelimit.py, api.py: what is retried, how it waits, what is paced.
+CLIENT = (
+    Mutation(
+        "408-not-retried",
+        "tap_heymarket/endpoint.py",
+        "if status >= 500 or status == 408:",
+        "if status >= 500:",
+        RETRYING,
+        "HTTP 408 (request timeout) is transient: retried, not fatal",
+    ),
+    Mutation(
+        "429-not-retried",
+        "tap_heymarket/endpoint.py",
+        "if status == 429:",
+        "if status == -429:",
+        RETRYING,
+        "a 429 is retried (after Retry-After), not fatal",
+    ),
+    Mutation(
+        "no-renewal-on-401",
+        "tap_heymarket/endpoint.py",
+        "if response.status_code == 401 and self.api.auth.renew(refused):",
+        "if False:",
+        CREDENTIALS,
+        "a JWT refused mid-run is re-minted and the request sent once more",
+    ),
+    Mutation(
+        "wrapped-page-not-unwrapped",
+        "tap_heymarket/endpoint.py",
+        'for key in ("data", "results", self.stream):',
+        "for key in (self.stream,):",
+        (*DECODING, *SHAPING),
+        "a page wrapped in {data: [...]} or {results: [...]} is read, not refused",
+    ),
+    Mutation(
+        "non-object-items-dropped",
+        "tap_heymarket/endpoint.py",
+        "if all(type(item) is dict for item in body):\n                return body",
+        "if True:\n                return [item for item in body if isinstance(item, dict)]",
+        DECODING,
+        "a page item that is not an object is counted as skipped, not silently dropped",
+    ),
+    Mutation(
+        "no-body-deadline",
+        "tap_heymarket/endpoint.py",
+        "bodies.read_within(response, deadline, timeout)",
+        "response.content  # noqa: B018",
+        DECODING,
+        "request_timeout bounds the whole body, not each read (a dripping server)",
+    ),
+    Mutation(
+        "retry-wait-does-not-pause-limiter",
+        "tap_heymarket/retries.py",
+        "                limiter.pause(wait)\n",
+        "",
+        RETRYING,
+        "a 429 on one walk holds every walk of the run (the budget is per key)",
+    ),
+    Mutation(
+        "retry-after-ignored",
+        "tap_heymarket/retries.py",
+        "wait = retry_after_seconds(response, now=clock.wall())",
+        "wait = None",
+        RETRYING,
+        "the server's Retry-After is the wait",
+    ),
+    Mutation(
+        "retry-after-uncapped",
+        "tap_heymarket/retries.py",
+        "wait = min(wait, RETRY_AFTER_CAP_SECONDS)",
+        "wait = wait",
+        RETRYING,
+        "a Retry-After of hours is capped (RETRY_AFTER_CAP_SECONDS)",
+    ),
+    Mutation(
+        "backoff-uncapped",
+        "tap_heymarket/retries.py",
+        "wait = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)",
+        "wait = BACKOFF_BASE_SECONDS * 2**attempt",
+        RETRYING,
+        "exponential waits stop growing at BACKOFF_CAP_SECONDS",
+    ),
+    Mutation(
+        "truncated-transfer-not-retried",
+        "tap_heymarket/retries.py",
+        "    requests.exceptions.ChunkedEncodingError,\n",
+        "",
+        RETRYING,
+        "a body cut short mid-transfer is retried like a dropped connection",
+    ),
+    Mutation(
+        "limiter-does-not-space",
+        "tap_heymarket/ratelimit.py",
+        "self._next_slot = slot + self._interval",
+        "self._next_slot = slot",
+        (*RETRYING, *tests("inflight")),
+        "requests are spaced 60/limit seconds apart (max_requests_per_minute)",
+    ),
+    Mutation(
+        "limiter-ignores-pause",
+        "tap_heymarket/ratelimit.py",
+        "slot = max(now, self._next_slot, self._paused_until)",
+        "slot = max(now, self._next_slot)",
+        RETRYING,
+        "a pause after a 429 holds every caller",
+    ),
+    Mutation(
+        "later-shorter-pause-cuts-a-longer-one",
+        "tap_heymarket/ratelimit.py",
+        "self._paused_until = max(self._paused_until, clock.monotonic() + seconds)",
+        "self._paused_until = clock.monotonic() + seconds",
+        RETRYING,
+        "a short pause never shortens a longer one already running",
+    ),
+)
+
+#: auth.py: a JWT minted fresh, renewed once, never the refused one again.
+AUTH = (
+    Mutation(
+        "token-never-reminted",
+        "tap_heymarket/auth.py",
+        "if self._token is None or now - self._minted_at >= TOKEN_LIFETIME_SECONDS:",
+        "if self._token is None:",
+        CREDENTIALS,
+        "a JWT is re-minted before it expires (long runs outlive many tokens)",
+    ),
+    Mutation(
+        "renewal-repeats-refused-token",
+        "tap_heymarket/auth.py",
+        "                if token == refused:\n",
+        "                if False:\n",
+        CREDENTIALS,
+        "a token renewed in the second it was minted is not the refused one again",
+    ),
+    Mutation(
+        "every-caller-renews",
+        "tap_heymarket/auth.py",
+        "if self._token == refused:",
+        "if True:",
+        CREDENTIALS,
+        "many callers refused the same token renew it once, not once each",
+    ),
+)
+
+#: bodies.py: what is decoded faithfully, what is refused at once, what is retried.
+BODIES = (
+    Mutation(
+        "bom-not-stripped",
+        "tap_heymarket/bodies.py",
+        "        content = content[len(_BOM) :]\n",
+        "        pass\n",
+        DECODING,
+        "a UTF-8 byte order mark before the JSON is dropped",
+    ),
+    Mutation(
+        "non-utf8-let-through",
+        "tap_heymarket/bodies.py",
+        'text = content.decode("utf-8")',
+        'text = content.decode("utf-8", "replace")',
+        DECODING,
+        "a body that is not UTF-8 is refused, not decoded into U+FFFD",
+    ),
+    Mutation(
+        "truncated-body-fatal",
+        "tap_heymarket/bodies.py",
+        "        if truncated:\n",
+        "        if False:\n",
+        DECODING,
+        "a JSON body that ends early is retried (a cut transfer), not fatal",
+    ),
+    Mutation(
+        "lone-surrogates-kept",
+        "tap_heymarket/bodies.py",
+        "return _without_lone_surrogates(value)",
+        "return value",
+        DECODING,
+        "an escaped lone surrogate (a cut emoji) becomes U+FFFD, which targets can store",
+    ),
+)
+
+#: conform.py, records.py, timestamps.py: one shape per stream, or the record refused.
+SHAPE = (
+    Mutation(
+        "nan-not-refused",
+        "tap_heymarket/conform.py",
+        "            if not math.isfinite(value):\n"
+        '                raise BadValue("NaN or an infinite number")\n'
+        "            if numbers:",
+        "            if numbers:",
+        SHAPING,
+        "NaN and infinities in a schema column are refused (no target stores them)",
+    ),
+    Mutation(
+        "fraction-truncated-to-integer",
+        "tap_heymarket/conform.py",
+        "if integers and value.is_integer():",
+        "if integers:",
+        SHAPING,
+        "only an integral float becomes an integer (1.5 is not silently 1)",
+    ),
+    Mutation(
+        "any-integer-is-a-boolean",
+        "tap_heymarket/conform.py",
+        "if booleans and value in (0, 1):",
+        "if booleans:",
+        SHAPING,
+        "only 0 and 1 become booleans (2 is a bad value, not true)",
+    ),
+    Mutation(
+        "boolean-reference-becomes-id",
+        "tap_heymarket/records.py",
+        "    if isinstance(value, bool):\n        return value\n    if isinstance(value, int):",
+        "    if isinstance(value, int):",
+        SHAPING,
+        "true/false is not a reference ID (bool is an int in Python)",
+    ),
+    Mutation(
+        "canonical-spelling-not-validated",
+        "tap_heymarket/timestamps.py",
+        "            dt.datetime.fromisoformat(value[:-1])  # the digits must also name a real instant\n",
+        "            pass\n",
+        SHAPING,
+        "2024-13-45T… in the canonical shape is still refused (the fast path checks the digits)",
+    ),
+)
+
+#: directory.py (and plan.member_groups, which it calls): who reads which inbox, and when.
+DIRECTORY = (
+    Mutation(
+        "whole-account-despite-a-filter",
+        "tap_heymarket/directory.py",
+        "return not any(self._config.get(name) is not None for name in NARROWING_SETTINGS)",
+        "return True",
+        INBOXES,
+        "the account-wide count is compared only when no setting narrows the read",
+    ),
+    Mutation(
+        "member-groups-tie-by-dict-order",
+        "tap_heymarket/plan.py",
+        "best = min(counts, key=lambda m: (-counts[m], m))",
+        "best = min(counts, key=lambda m: -counts[m])",
+        INBOXES,
+        "member groups (and so STATE's slices) are the same every run: ties go to the lowest ID",
+    ),
+    Mutation(
+        "memberless-inbox-read",
+        "tap_heymarket/directory.py",
+        "        return [i for i in inboxes if members.get(i)]",
+        "        return inboxes",
+        INBOXES,
+        "an inbox with no member to read it as is skipped with a warning",
+    ),
+)
+
+#: redaction.py, config_errors.py: no secret in a log line or an error.
+SECRETS = (
+    Mutation(
+        "jwt-shape-not-masked",
+        "tap_heymarket/redaction.py",
+        'return _JWT.sub(MASK, text) if "eyJ" in text else text',
+        "return text",
+        LOGS,
+        "anything shaped like a JWT is masked, even one the tap never held",
+    ),
+    Mutation(
+        "exception-chain-not-scrubbed",
+        "tap_heymarket/redaction.py",
+        "current = current.__cause__ or current.__context__",
+        "current = None",
+        LOGS,
+        "a secret in a chained exception's arguments is masked as well",
+    ),
+    Mutation(
+        "controls-not-escaped",
+        "tap_heymarket/redaction.py",
+        "clean = escape_controls(self.scrub(message))",
+        "clean = self.scrub(message)",
+        LOGS,
+        "server text cannot forge log lines or colour the terminal",
+    ),
+    Mutation(
+        "secret-setting-quoted",
+        "tap_heymarket/config_errors.py",
+        "if path and path[0] in secret:",
+        "if False:",
+        CONFIG,
+        "a secret setting's invalid value is never quoted in the error",
+    ),
+    Mutation(
+        "type-error-quotes-value",
+        "tap_heymarket/config_errors.py",
+        'if error.validator == "type":',
+        "if False:",
+        CONFIG,
+        "a wrong-typed setting names the expected type, not the value (a secret)",
+    ),
+)
+
+#: page_numbers.py: a page-number listing that ignores ``page`` stops, as a date walk does.
+PAGES = (
+    Mutation(
+        "ignored-page-number-loops",
+        "tap_heymarket/page_numbers.py",
+        "if records and len(records) >= self.page_size and not fresh:",
+        "if False:",
+        tests("full_table", "walk_completeness"),
+        "a server that ignores page is an error, not a listing read forever",
+    ),
+)
+
+MUTATIONS: list[Mutation] = [*CLIENT, *AUTH, *BODIES, *SHAPE, *DIRECTORY, *SECRETS, *PAGES]
