@@ -4,7 +4,8 @@ Each :class:`~mutations.Mutation` in ``scripts/mutations.py`` names a guard, the
 in, the exact text that is the guard and what to put in its place (the guard removed or
 inverted), and the tests that should notice. For each one the script writes the change, runs
 those tests (``-x``, warnings as errors, as the suite does), puts the file back and prints
-**killed** with the first test that failed (the guard is proven), or **SURVIVED** (the tests
+**killed** with the first test that failed (the guard is proven; that test is run again
+unmutated, and a kill by a test that fails either way is **UNSURE**, not counted), or **SURVIVED** (the tests
 passed: the guard is untested or redundant). Survivors are listed in README's "Development"
 section, each with its reason; the run exits 1 while any survives.
 
@@ -54,6 +55,7 @@ class Outcome(t.NamedTuple):
     passed: bool
     seconds: float
     first_failure: str  # the first failing test's ID ("timeout" for a hang), "" when passed
+    output: str = ""
 
 
 def dirty(paths: set[str]) -> list[str]:
@@ -80,11 +82,10 @@ def run_tests(tests: t.Sequence[str]) -> Outcome:
     if done.returncode == PASSED:
         return Outcome(True, seconds, "")
     if done.returncode != FAILED:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
-        msg = f"pytest exited {done.returncode} (neither pass nor fail):\n{tail}"
+        msg = f"pytest exited {done.returncode} (neither pass nor fail):\n{tail(done.stdout + done.stderr)}"
         raise RunError(msg)
     failed = [line.split()[1] for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-    return Outcome(False, seconds, failed[0] if failed else "?")
+    return Outcome(False, seconds, failed[0] if failed else "?", done.stdout)
 
 
 def check(mutation: Mutation) -> str:
@@ -127,9 +128,23 @@ def validate(chosen: list[Mutation]) -> None:
         check(m)
 
 
-def mutate(chosen: list[Mutation], *, whole: bool) -> list[str]:
-    """Run each mutation; returns the names of the survivors."""
-    survivors = []
+def confirmed(test: str) -> bool:
+    """Whether ``test``, which failed mutated, passes unmutated (else the kill is not counted)."""
+    again = run_tests([test])
+    if not again.passed:
+        print(tail(again.output), file=sys.stderr)
+    return again.passed
+
+
+def tail(output: str, lines: int = 30) -> str:
+    """The end of a pytest run's output."""
+    return "\n".join(output.splitlines()[-lines:])
+
+
+def mutate(chosen: list[Mutation], *, whole: bool) -> dict[str, list[str]]:
+    """Run each mutation; returns the names of the survivors and of the unsure (flaky kills)."""
+    survivors: list[str] = []
+    unsure: list[str] = []
     for m in chosen:
         path = ROOT / m.path
         original = check(m)
@@ -138,12 +153,16 @@ def mutate(chosen: list[Mutation], *, whole: bool) -> list[str]:
             outcome = run_tests([] if whole else m.tests)
         finally:
             write(path, original)
-        verdict = "SURVIVED" if outcome.passed else "killed"
-        by = f"by {outcome.first_failure}" if not outcome.passed else m.why
-        print(f"{verdict:<9} {m.name:<36} {outcome.seconds:4.0f} s  {by}", flush=True)
         if outcome.passed:
+            verdict, note = "SURVIVED", m.why
             survivors.append(m.name)
-    return survivors
+        elif outcome.first_failure in ("timeout", "?") or confirmed(outcome.first_failure):
+            verdict, note = "killed", f"by {outcome.first_failure}"
+        else:
+            verdict, note = "UNSURE", f"{outcome.first_failure} fails unmutated too"
+            unsure.append(m.name)
+        print(f"{verdict:<9} {m.name:<36} {outcome.seconds:4.0f} s  {note}", flush=True)
+    return {"survivors": survivors, "unsure (rerun them)": unsure}
 
 
 def main() -> int:
@@ -171,9 +190,10 @@ def main() -> int:
         tests = [] if args.whole else sorted({test for m in chosen for test in m.tests})
         baseline = run_tests(tests)
         if not baseline.passed:
+            print(tail(baseline.output), file=sys.stderr)
             raise RunError(f"the tests fail unmutated ({baseline.first_failure}): fix them first")
         print(f"unmutated: the tests pass ({baseline.seconds:.0f} s)", flush=True)
-        survivors = mutate(chosen, whole=args.whole)
+        verdicts = mutate(chosen, whole=args.whole)
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -181,10 +201,12 @@ def main() -> int:
         print("error: a mutated file differs from git after the run", file=sys.stderr)
         return 2
     minutes = (time.monotonic() - started) / 60
-    killed = len(chosen) - len(survivors)
-    listed = ", ".join(survivors) or "none"
-    print(f"{killed} of {len(chosen)} killed in {minutes:.0f} min; survivors: {listed}")
-    return 1 if survivors else 0
+    killed = len(chosen) - sum(map(len, verdicts.values()))
+    print(f"{killed} of {len(chosen)} killed in {minutes:.0f} min", end="")
+    for kind, names in verdicts.items():
+        print(f"; {kind}: {', '.join(names) or 'none'}", end="")
+    print()
+    return 1 if any(verdicts.values()) else 0
 
 
 if __name__ == "__main__":
