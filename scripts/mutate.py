@@ -88,7 +88,7 @@ def run_tests(tests: t.Sequence[str]) -> Outcome:
     failed = [
         line.split(" ", 1)[1].split(" - ", 1)[0]
         for line in done.stdout.splitlines()
-        if line.startswith(("FAILED ", "ERROR "))
+        if line.startswith(("FAILED tests/", "ERROR tests/"))  # the summary, not a captured log line
     ]
     return Outcome(False, seconds, failed[0] if failed else "?", done.stdout)
 
