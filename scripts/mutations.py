@@ -31,7 +31,7 @@ def tests(*names: str) -> tuple[str, ...]:
 RETRYING = tests("retries", "retry_after", "guards", "hostile_responses", "fatal_errors", "sdk_contracts")
 DECODING = tests("bodies", "hostile_responses", "bad_records", "guards", "fatal_errors")
 CREDENTIALS = tests("token_renewal", "secrets", "fatal_errors")
-SHAPING = tests("properties", "bad_records", "conversations", "pagination", "stream_selection")
+SHAPING = tests("properties", "bad_records", "conversations", "pagination", "stream_selection", "guards")
 INBOXES = tests("directory", "guards", "no_inbox", "optional_count", "conversations", "metrics_and_denials")
 LOGS = tests("redaction", "secrets", "log_lines", "quiet_logs")
 CONFIG = tests("config_errors", "secrets", "fatal_errors", "settings")
