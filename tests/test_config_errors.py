@@ -134,3 +134,10 @@ def test_one_bad_setting_is_one_error_line(sandbox, tmp_path) -> None:
     errors = [line for line in result.stderr.splitlines() if "| ERROR" in line]
     assert result.returncode == 1
     assert len(errors) == 1 and errors[0].endswith("api_key: expected a JSON string, got a JSON integer")
+
+
+@pytest.mark.parametrize("mark", ["secret", "writeOnly"])
+def test_a_secret_that_breaks_a_rule_other_than_its_type_is_named_never_quoted(mark: str) -> None:
+    schema = {"type": "object", "properties": {"api_key": {"type": "string", "minLength": 40, mark: True}}}
+    lines = type_errors({"api_key": "hunter2-too-short"}, schema)
+    assert lines == ["api_key: not a valid value (it must satisfy 'minLength')"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import time
 import types
 
@@ -16,8 +17,10 @@ import pytest
 
 from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
+from tap_heymarket.conform import Conformer
 from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.plan import member_groups
+from tap_heymarket.records import BadRecordError
 from tap_heymarket.tap import TapHeymarket
 from tap_heymarket.timestamps import format_instant
 from tests.cases import CASES, account
@@ -130,3 +133,44 @@ def test_a_run_resumed_after_a_future_record_still_reads_what_changed_since_the_
     second = run_sync(config, state=first.states[-1])
     emitted = {r["id"]: r["updated"] for r in second.records()}
     assert emitted.get(oldest) == format_instant(changed_at)
+
+
+SHAPED = Conformer(
+    {
+        "type": "object",
+        "properties": {
+            "count": {"type": ["integer", "null"]},
+            "score": {"type": ["number", "null"]},
+            "read": {"type": ["boolean", "null"]},
+            "at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("score", math.nan),
+        ("score", math.inf),
+        ("count", 1.5),
+        ("read", 2),
+        ("at", "2024-13-45T00:00:00.000000Z"),  # the tap's own spelling, but no such day
+    ],
+)
+def test_a_value_that_would_change_meaning_to_fit_its_column_is_refused_not_coerced(field, value) -> None:
+    """Schema-valid is not enough: 1.5 read as 1, or 2 as true, is data silently changed."""
+    with pytest.raises(BadRecordError):
+        SHAPED({"id": 1, field: value})
+
+
+def test_the_conversions_that_keep_a_values_meaning_still_happen() -> None:
+    record = {"count": 2.0, "score": 1.5, "read": 1, "at": "2024-01-02T03:04:05Z"}
+    assert SHAPED(record) == {"count": 2, "score": 1.5, "read": True, "at": "2024-01-02T03:04:05.000000Z"}
+
+
+def test_a_boolean_reference_is_refused_as_the_boolean_it_is_not_read_as_an_id(sandbox) -> None:
+    """``inbox: true`` is not inbox 1 (bool is an int in Python): the skip names the field as sent."""
+    stream = TapHeymarket(config=config_for(sandbox.url)).streams["conversations"]
+    with pytest.raises(BadRecordError, match=r"^'inbox': a JSON boolean"):
+        stream.shape_record({"id": 1, "updated": "2024-01-01T00:00:00Z", "inbox": True})

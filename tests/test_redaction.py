@@ -54,3 +54,12 @@ def test_short_values_are_not_treated_as_secrets(handler_output) -> None:
     redact_secrets(["abc"])
     logger.warning("abc is a word")
     assert "abc is a word" in stream.getvalue()
+
+
+def test_control_characters_in_any_loggers_message_are_escaped_so_a_line_stays_one_line(
+    handler_output,
+) -> None:
+    """A library quoting server text must not colour the terminal or forge a second log line."""
+    logger, stream, _ = handler_output
+    logger.warning("server said: %s", "\x1b[31mred\nINFO forged line")
+    assert stream.getvalue() == "server said: \\x1b[31mred\\x0aINFO forged line\n"

@@ -16,6 +16,7 @@ from heymarket_sandbox import SandboxAPI, generate
 from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
 from tap_heymarket.ratelimit import RequestRateLimiter
+from tap_heymarket.retries import MAX_TRIES, RetryPolicy
 from tests.cases import account
 from tests.harness import config_for, run_sync
 
@@ -46,6 +47,29 @@ def test_the_limiter_spaces_requests_evenly_and_a_pause_holds_every_caller(monke
     limiter.pause(7)
     limiter.acquire()
     assert round(now[0] - slots[-1], 6) == 7.0
+
+
+def test_a_short_pause_never_cuts_short_a_longer_one_already_running(monkeypatch) -> None:
+    """Two slices answered 429 at once: the later, shorter Retry-After must not end the longer hold."""
+    now = [1000.0]
+    monkeypatch.setattr(clock, "monotonic", lambda: now[0])
+    monkeypatch.setattr(clock, "sleep", lambda seconds: now.__setitem__(0, now[0] + max(seconds, 0)))
+    limiter = RequestRateLimiter(600)
+    limiter.pause(20)
+    limiter.pause(1)
+    limiter.acquire()
+    assert now[0] == 1020.0
+
+
+def test_backoff_waits_stop_growing_at_the_cap(monkeypatch) -> None:
+    """Without a Retry-After the waits double up to BACKOFF_CAP_SECONDS and stay there."""
+    monkeypatch.setattr(clock, "monotonic", lambda: 0.0)
+    top_of_window = types.SimpleNamespace(uniform=lambda low, high: high)  # jitter at its upper end
+    policy = RetryPolicy("/v1/conversations", logging.getLogger("test"), RequestRateLimiter(0), top_of_window)
+    waits = policy.backoff_wait_generator()
+    assert next(waits) == 0.0
+    fault = ConnectionResetError("reset")
+    assert [waits.send(fault) for _ in range(MAX_TRIES)] == [1, 2, 4, 8, 16, 32, 60, 60]
 
 
 def test_a_paced_run_meets_no_429_where_an_unpaced_one_does(start_sandbox) -> None:

@@ -7,6 +7,8 @@ import typing as t
 import pytest
 
 from heymarket_sandbox import SandboxAPI
+from tap_heymarket import clock
+from tap_heymarket.auth import TOKEN_LIFETIME_SECONDS, HeymarketAuth
 from tap_heymarket.errors import CredentialsRejectedError
 from tests.cases import account
 from tests.harness import config_for, run_cli, run_sync
@@ -84,3 +86,43 @@ def test_a_small_clock_difference_is_not_blamed(start_sandbox) -> None:
     result = run_sync(_pair_config(start_sandbox(api).url, api_secret_key="nope"), raise_errors=False)
     assert "clock" not in str(result.error)
     assert "check api_secret_id/api_secret_key" in str(result.error)
+
+
+@pytest.fixture
+def wall(monkeypatch) -> list[float]:
+    """The wall clock the tokens are stamped with, moved by hand."""
+    now = [1_700_000_000.0]
+    monkeypatch.setattr(clock, "wall", lambda: now[0])
+    return now
+
+
+def _authenticator() -> HeymarketAuth:
+    return HeymarketAuth({"api_secret_id": "sandbox-id", "api_secret_key": "sandbox-secret"})
+
+
+def test_a_token_is_reminted_once_it_is_older_than_its_lifetime(wall) -> None:
+    auth = _authenticator()
+    first = auth.bearer()
+    wall[0] += TOKEN_LIFETIME_SECONDS - 1
+    assert auth.bearer() == first
+    wall[0] += 1
+    assert auth.bearer() != first
+
+
+def test_a_token_renewed_in_the_second_it_was_minted_is_not_the_refused_one(wall) -> None:
+    auth = _authenticator()
+    refused = auth.bearer()
+    assert auth.renew(refused)
+    assert auth.bearer() != refused
+
+
+def test_callers_refused_the_same_token_renew_it_once_not_once_each(wall) -> None:
+    """Workers that all saw one 401 must not each mint a token, refusing the others' in turn."""
+    auth = _authenticator()
+    refused = auth.bearer()
+    wall[0] += 5
+    assert auth.renew(refused)
+    fresh = auth.bearer()
+    wall[0] += 5
+    assert auth.renew(refused)  # a second worker, answered 401 for the same token
+    assert auth.bearer() == fresh
