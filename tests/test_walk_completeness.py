@@ -18,6 +18,7 @@ import pytest
 from tap_heymarket import windows
 from tap_heymarket.sandbox.readings import Reading
 from tap_heymarket.sandbox.server import Fault
+from tap_heymarket.strays import Handoff
 from tap_heymarket.timestamps import format_instant
 from tests.cases import CASES, PAGE, account
 from tests.harness import catalog_selecting, config_for, run_cli, run_sync
@@ -242,3 +243,14 @@ def test_the_closing_line_names_at_most_twenty_records_out_of_place(start_sandbo
     closing = next(line for line in lines if "record(s) out of place in the" in line)
     assert closing.count("id=") == 20
     assert "more (each named in its own warning)" in closing
+
+
+def test_a_stray_a_later_window_cannot_tell_from_its_records_is_still_emitted_once() -> None:
+    # a window split off near the listing's end may show more strays than records in place on
+    # its first page: its order then names the records in place as the odd ones, not the strays
+    handoff = Handoff("id")
+    stray = {"id": 7, "updated": "2020-01-01T00:00:00.000000Z"}
+    first = [stray, {"id": 1, "updated": "2024-01-02T00:00:00.000000Z"}]
+    assert handoff.fresh(first, [(7, stray["updated"])], "updated") == first
+    last = [dict(stray), dict(stray, id=8), {"id": 2, "updated": "2024-01-01T00:00:00.000000Z"}]
+    assert [r["id"] for r in handoff.fresh(last, [(2, last[2]["updated"])], "updated")] == [8, 2]
