@@ -3,7 +3,7 @@
 A walk is sequential, so the rate it reaches is one request per *service time*: the round
 trip (``response.elapsed``: no wait for the limiter, no wait for the interpreter lock in it).
 Little's law gives the windows needed to reach ``max_requests_per_minute``: rate x service
-time. The service time is measured at run time (a moving average over every response of the
+time. The service time is measured at run time (the fastest of the latest responses of the
 stream), so the same settings fit 50 ms and 2 s of latency; ``max_concurrency`` stays a
 ceiling a user sets. The rate worth reaching is also capped by what the main thread can
 emit (pages a second, measured too): windows beyond it would only hold pages in memory.
@@ -16,12 +16,14 @@ A window may take several free slots at once (one split into several windows: th
 the target takes one round trip, not one per doubling), each part keeping ``MIN_PAGES``.
 
 When the main thread is what limits the run (it is busy emitting nearly all the time, as
-with no latency to speak of), more windows would only hold more pages and threads in
-memory: the target then stops growing past the windows already in flight.
+with no latency to speak of), or the server is (its round trips grow with the windows in
+flight, :data:`QUEUEING`, as congestion control reads a queue), more windows would only
+hold more pages and threads in memory: the target then stops growing past those in flight.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import threading
@@ -34,9 +36,14 @@ from tap_heymarket.timestamps import parse_instant
 #: while the budget needs more windows in flight, so a latency-free run barely splits).
 MIN_PAGES = 4
 HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
-SMOOTHING = 0.2  # weight of the newest service time in the moving average
+SMOOTHING = 0.2  # weight of the newest value in the main thread's and workers' moving averages
+ROUND_TRIPS = 9  # the latest round trips whose median is the service time
 #: The share of its time the main thread spends emitting, beyond which it is what limits the run.
 SATURATED = 0.9
+#: Round trips this many times slower than the run's first ones, with more windows in flight
+#: than then: the server is queueing the requests (its own capacity, not latency, limits the
+#: run), and more windows would only lengthen its queue.
+QUEUEING = 2.0
 
 
 class InFlight:
@@ -45,9 +52,12 @@ class InFlight:
     def __init__(self, ceiling: int, requests_per_minute: float) -> None:
         self.ceiling = max(1, ceiling)
         self.rate = requests_per_minute / 60.0  # requests a second the budget allows
-        self.service: float | None = None  # seconds a walk needs per page (moving average)
+        self._round_trips: collections.deque[float] = collections.deque(maxlen=ROUND_TRIPS)
+        self._first_trips: list[float] = []  # the run's first round trips: the server unloaded
+        self._first_active = 0  # the windows in flight then
         self.consumer: float | None = None  # seconds the main thread needs to emit a page
         self.busy: float | None = None  # share of the main thread's time spent emitting
+        self.work: float | None = None  # CPU seconds a worker spends on a page (decode, sift)
         self._last_page: float | None = None  # when the main thread last finished a page
         self._active: set[str] = set()
         self._reserved = 0  # slots promised to windows being split off
@@ -57,7 +67,30 @@ class InFlight:
     def observe(self, seconds: float) -> None:
         """One response's round trip."""
         with self._lock:
-            self.service = _average(self.service, max(seconds, 0.0))
+            self._round_trips.append(max(seconds, 0.0))
+            if len(self._first_trips) < ROUND_TRIPS:
+                self._first_trips.append(max(seconds, 0.0))
+                self._first_active = max(self._first_active, len(self._active))
+
+    @property
+    def service(self) -> float | None:
+        """Seconds a walk needs per page: the fastest of the latest round trips (None: none yet).
+
+        Not a mean: a listing's first responses are often far slower than the rest (a cold
+        cache or connection), and such an answer must not fill every free slot; the spread
+        of latencies is what :data:`HEADROOM` is for.
+        """
+        with self._lock:
+            return self._service()
+
+    def _service(self) -> float | None:
+        return min(self._round_trips) if self._round_trips else None
+
+    def observe_work(self, seconds: float) -> None:
+        """The CPU time a worker spent on one page (the interpreter runs one thread at a time,
+        so pages cost the run this on top of the main thread's share: it caps the rate too)."""
+        with self._lock:
+            self.work = _average(self.work, max(seconds, 0.0))
 
     def observe_consumer(self, seconds: float) -> None:
         """How long emitting one page took the main thread (it caps the rate worth reaching),
@@ -75,19 +108,24 @@ class InFlight:
     def target(self) -> int:
         """Windows to keep in flight: rate x service time (Little's law), within the ceiling.
 
-        The rate is the budget's, or the pages a second the main thread can emit if fewer:
-        windows beyond what the consumer can take would only hold pages in memory. A
+        The rate is the budget's, or the pages a second the interpreter can handle if fewer
+        (the main thread's time to emit a page and a worker's CPU time to decode and sift it):
+        windows beyond that would only hold pages and threads in memory. A
         saturated main thread (see the module docstring) holds the target where it is.
         """
         with self._lock:
             return self._target()
 
     def _target(self) -> int:
-        if self.service is None:
+        service = self._service()
+        if service is None:
             return self.ceiling
-        rate = self.rate if self.consumer is None else min(self.rate, 1.0 / self.consumer)
-        needed = max(1, min(self.ceiling, math.ceil(rate * self.service * HEADROOM)))
-        if self.busy is not None and self.busy >= SATURATED:
+        per_page = (self.consumer or 0.0) + (self.work or 0.0)  # interpreter time a page takes
+        rate = self.rate if per_page <= 0 else min(self.rate, 1.0 / per_page)
+        needed = max(1, min(self.ceiling, math.ceil(rate * service * HEADROOM)))
+        grown = len(self._active) > self._first_active
+        queueing = grown and service > QUEUEING * max(min(self._first_trips), 1e-3)
+        if queueing or (self.busy is not None and self.busy >= SATURATED):
             return min(needed, max(len(self._active), 1))
         return needed
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import time
 import typing as t
 from functools import cached_property
 
@@ -108,6 +109,7 @@ class WindowReader(HeymarketStream):
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
+                cpu = time.thread_time()  # this worker's CPU only: no network or lock waits
                 cursor = paginator.current_value
                 try:
                     body, sent = self._fetch_page(window.scope, cursor, sent)
@@ -135,6 +137,8 @@ class WindowReader(HeymarketStream):
                 if after is None and not raw and cursor is not None and cursor.again and window.floor is None:
                     self._check_gap(window, cursor)
                 _forget_above(seen, after)
+                if self.inflight is not None:  # before the split it may weigh on
+                    self.inflight.observe_work(time.thread_time() - cpu)
                 spawned = self._split(f"{key}.{paginator.count}", window, after, sifted.settled, walked)
                 if spawned:
                     window = dataclasses.replace(window, floor=spawned[0][1].upper)

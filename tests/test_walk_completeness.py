@@ -221,7 +221,7 @@ def test_a_record_out_of_place_with_a_later_value_never_sets_the_bookmark(
 
 @pytest.mark.parametrize("reading", HIDDEN)
 def test_in_a_split_walk_a_stale_record_above_the_boundary_is_emitted_once(
-    start_sandbox, monkeypatch, reading
+    start_sandbox, monkeypatch, latency_bound, reading
 ) -> None:
     monkeypatch.setattr(windows, "MIN_PAGES", 4)  # the test account is small: let its walks split
     api = account(reading)
