@@ -3,7 +3,7 @@
 A walk is sequential, so the rate it reaches is one request per *service time*: the round
 trip (``response.elapsed``: no wait for the limiter, no wait for the interpreter lock in it).
 Little's law gives the windows needed to reach ``max_requests_per_minute``: rate x service
-time. The service time is measured at run time (a moving average over every response of the
+time. The service time is measured at run time (the fastest of the latest responses of the
 stream), so the same settings fit 50 ms and 2 s of latency; ``max_concurrency`` stays a
 ceiling a user sets. The rate worth reaching is also capped by what the main thread can
 emit (pages a second, measured too): windows beyond it would only hold pages in memory.
@@ -12,22 +12,38 @@ Windows are split (see :mod:`tap_heymarket.windows`) while fewer are in flight t
 target, and again whenever one finishes while another still has far to go (the tail is
 rebalanced): a free slot goes to a window with at least :data:`MIN_PAGES` pages left and
 at least half as many as the window farthest from done. Small accounts never pay for it.
+A window may take several free slots at once (one split into several windows: the ramp to
+the target takes one round trip, not one per doubling), each part keeping ``MIN_PAGES``.
+
+When the main thread is what limits the run (it is busy emitting nearly all the time, as
+with no latency to speak of), or the server is (its round trips grow with the windows in
+flight, :data:`QUEUEING`, as congestion control reads a queue), more windows would only
+hold more pages and threads in memory: the target then stops growing past those in flight.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import threading
 
+from tap_heymarket import clock
 from tap_heymarket.timestamps import parse_instant
 
 #: A split costs one page that both sides read: a window with fewer pages left than this is
-#: not split (a split costs at most 1/8 more requests of what is left; it is only made
+#: not split (a split costs at most 1/4 more requests of what is left; it is only made
 #: while the budget needs more windows in flight, so a latency-free run barely splits).
-MIN_PAGES = 8
+MIN_PAGES = 4
 HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
-SMOOTHING = 0.2  # weight of the newest service time in the moving average
+SMOOTHING = 0.2  # weight of the newest value in the main thread's and workers' moving averages
+ROUND_TRIPS = 9  # the latest round trips whose median is the service time
+#: The share of its time the main thread spends emitting, beyond which it is what limits the run.
+SATURATED = 0.9
+#: Round trips this many times slower than the run's first ones, with more windows in flight
+#: than then: the server is queueing the requests (its own capacity, not latency, limits the
+#: run), and more windows would only lengthen its queue.
+QUEUEING = 2.0
 
 
 class InFlight:
@@ -36,8 +52,13 @@ class InFlight:
     def __init__(self, ceiling: int, requests_per_minute: float) -> None:
         self.ceiling = max(1, ceiling)
         self.rate = requests_per_minute / 60.0  # requests a second the budget allows
-        self.service: float | None = None  # seconds a walk needs per page (moving average)
+        self._round_trips: collections.deque[float] = collections.deque(maxlen=ROUND_TRIPS)
+        self._first_trips: list[float] = []  # the run's first round trips: the server unloaded
+        self._first_active = 0  # the windows in flight then
         self.consumer: float | None = None  # seconds the main thread needs to emit a page
+        self.busy: float | None = None  # share of the main thread's time spent emitting
+        self.work: float | None = None  # CPU seconds a worker spends on a page (decode, sift)
+        self._last_page: float | None = None  # when the main thread last finished a page
         self._active: set[str] = set()
         self._reserved = 0  # slots promised to windows being split off
         self._left: dict[str, float] = {}  # pages left, as each window last estimated
@@ -46,31 +67,67 @@ class InFlight:
     def observe(self, seconds: float) -> None:
         """One response's round trip."""
         with self._lock:
-            seconds = max(seconds, 0.0)
-            self.service = (
-                seconds if self.service is None else ((1 - SMOOTHING) * self.service + SMOOTHING * seconds)
-            )
+            self._round_trips.append(max(seconds, 0.0))
+            if len(self._first_trips) < ROUND_TRIPS:
+                self._first_trips.append(max(seconds, 0.0))
+                self._first_active = max(self._first_active, len(self._active))
+
+    @property
+    def service(self) -> float | None:
+        """Seconds a walk needs per page: the fastest of the latest round trips (None: none yet).
+
+        Not a mean: a listing's first responses are often far slower than the rest (a cold
+        cache or connection), and such an answer must not fill every free slot; the spread
+        of latencies is what :data:`HEADROOM` is for.
+        """
+        with self._lock:
+            return self._service()
+
+    def _service(self) -> float | None:
+        return min(self._round_trips) if self._round_trips else None
+
+    def observe_work(self, seconds: float) -> None:
+        """The CPU time a worker spent on one page (the interpreter runs one thread at a time,
+        so pages cost the run this on top of the main thread's share: it caps the rate too)."""
+        with self._lock:
+            self.work = _average(self.work, max(seconds, 0.0))
 
     def observe_consumer(self, seconds: float) -> None:
-        """How long emitting one page took the main thread (it caps the rate worth reaching)."""
+        """How long emitting one page took the main thread (it caps the rate worth reaching),
+        and the share of its time that is since the page before (near 1: it is saturated)."""
+        now = clock.monotonic()
         with self._lock:
             seconds = max(seconds, 1e-6)
-            self.consumer = (
-                seconds if self.consumer is None else ((1 - SMOOTHING) * self.consumer + SMOOTHING * seconds)
-            )
+            self.consumer = _average(self.consumer, seconds)
+            if self._last_page is not None:
+                share = min(seconds / max(now - self._last_page, seconds), 1.0)
+                self.busy = _average(self.busy, share)
+            self._last_page = now
 
     @property
     def target(self) -> int:
         """Windows to keep in flight: rate x service time (Little's law), within the ceiling.
 
-        The rate is the budget's, or the pages a second the main thread can emit if fewer:
-        windows beyond what the consumer can take would only hold pages in memory.
+        The rate is the budget's, or the pages a second the interpreter can handle if fewer
+        (the main thread's time to emit a page and a worker's CPU time to decode and sift it):
+        windows beyond that would only hold pages and threads in memory. A
+        saturated main thread (see the module docstring) holds the target where it is.
         """
-        if self.service is None:
+        with self._lock:
+            return self._target()
+
+    def _target(self) -> int:
+        service = self._service()
+        if service is None:
             return self.ceiling
-        rate = self.rate if self.consumer is None else min(self.rate, 1.0 / self.consumer)
-        needed = math.ceil(rate * self.service * HEADROOM)
-        return max(1, min(self.ceiling, needed))
+        per_page = (self.consumer or 0.0) + (self.work or 0.0)  # interpreter time a page takes
+        rate = self.rate if per_page <= 0 else min(self.rate, 1.0 / per_page)
+        needed = max(1, min(self.ceiling, math.ceil(rate * service * HEADROOM)))
+        grown = len(self._active) > self._first_active
+        queueing = grown and service > QUEUEING * max(min(self._first_trips), 1e-3)
+        if queueing or (self.busy is not None and self.busy >= SATURATED):
+            return min(needed, max(len(self._active), 1))
+        return needed
 
     def started(self, key: str, *, reserved: bool = False) -> None:
         """A window went to a worker (``reserved``: into the slot its split claimed)."""
@@ -88,34 +145,53 @@ class InFlight:
     def has_room(self) -> bool:
         """Whether fewer windows are in flight than the target (cheap: asked after every page)."""
         with self._lock:
-            return len(self._active) + self._reserved < self.target
+            return self._room() > 0
 
-    def claim(self, key: str, pages_left: float) -> bool:
-        """Whether window ``key``, with about ``pages_left`` pages to go, should split now.
+    def _room(self) -> int:
+        return self._target() - len(self._active) - self._reserved
 
-        True reserves a slot for the part split off (:meth:`release` gives it back if no
-        boundary is found); the slot goes to windows farthest from done first.
+    def claim(self, key: str, pages_left: float, parts: int = 1) -> int:
+        """How many parts window ``key``, with about ``pages_left`` pages to go, should split
+        off now (0: none; at most ``parts``, the free slots, and what keeps every part at
+        :data:`MIN_PAGES` pages).
+
+        Checked and reserved under one lock, so windows splitting at once on several worker
+        threads never claim more slots than are free. Each part reserves its slot
+        (:meth:`release` gives back those not used); slots go to windows farthest from done.
         """
         with self._lock:
             if math.isfinite(pages_left):  # a walk's first page (not yet estimated) is not kept
                 self._left[key] = pages_left
-            if len(self._active) + self._reserved >= self.target or pages_left < MIN_PAGES:
-                return False
+            room = self._room()
+            if room <= 0 or pages_left < MIN_PAGES:
+                return 0
             if pages_left < 0.5 * max(self._left.values(), default=0.0):
-                return False
-            self._reserved += 1
-            return True
+                return 0
+            fit = pages_left // MIN_PAGES - 1 if math.isfinite(pages_left) else parts
+            granted = int(max(1, min(parts, room, fit)))
+            self._reserved += granted
+            return granted
 
-    def release(self) -> None:
-        """A claimed split did not happen."""
+    def release(self, parts: int = 1) -> None:
+        """Claimed parts that were not split off after all."""
         with self._lock:
-            self._reserved = max(self._reserved - 1, 0)
+            self._reserved = max(self._reserved - parts, 0)
+
+    def room(self) -> int:
+        """Free slots: windows the target wants beyond those in flight or promised."""
+        with self._lock:
+            return max(self._room(), 0)
 
     @property
     def active(self) -> int:
         """Windows in flight now."""
         with self._lock:
             return len(self._active)
+
+
+def _average(old: float | None, new: float) -> float:
+    """The moving average: the newest value weighs :data:`SMOOTHING`."""
+    return new if old is None else (1 - SMOOTHING) * old + SMOOTHING * new
 
 
 @dataclasses.dataclass

@@ -34,18 +34,20 @@ class Handoff:
     def fresh(
         self, records: list[dict[str, t.Any]], odd: t.Iterable[tuple[t.Any, str]], field: str
     ) -> list[dict[str, t.Any]]:
-        """``records`` less those out of place (``odd``: this page's) that another window of the
-        walk already emitted with the same value: a walk split many times shows a stray below
-        its boundaries on the first page of each window split off there, one after another."""
+        """``records`` less those out of place that another window of the walk already emitted
+        with the same value: a walk split many times shows a stray below its boundaries on the
+        first page of each window split off there, one after another, and a window's first
+        page that holds fewer records in place than strays cannot tell them apart (``odd``,
+        this page's, may then name the records in place instead)."""
         named = set(odd)
-        if not named:
+        if not named and not self._odd_emitted:
             return records
         out = []
         for record in records:
             mark = (record[self.key], record[field])
+            if mark in self._odd_emitted:
+                continue
             if mark in named:
-                if mark in self._odd_emitted:
-                    continue
                 self._odd_emitted.add(mark)
             out.append(record)
         return out

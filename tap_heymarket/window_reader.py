@@ -16,12 +16,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import time
 import typing as t
 from functools import cached_property
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
-from tap_heymarket.inflight import InFlight, Walked
+from tap_heymarket.inflight import MIN_PAGES, InFlight, Walked
 from tap_heymarket.page_size import LimitRefusedError, PageRequest, PageSize, Sent
 from tap_heymarket.pagination import (
     Cursor,
@@ -36,10 +37,14 @@ from tap_heymarket.plan import Slice, Window
 from tap_heymarket.progress import OptionalCount
 from tap_heymarket.sift import Memo, sift_page
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.windows import SEARCHING, Searching, Splitter, even_split
+from tap_heymarket.windows import SEARCHING, Searching, Splitter, boundaries
 
 if t.TYPE_CHECKING:
     import requests
+
+
+#: The longest a walk's page waits for a count probe under way (half a round trip, at most this).
+MAX_WAIT = 2.0
 
 
 class WalkError(HeymarketFatalError):
@@ -104,6 +109,7 @@ class WindowReader(HeymarketStream):
         with self.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
+                cpu = time.thread_time()  # this worker's CPU only: no network or lock waits
                 cursor = paginator.current_value
                 try:
                     body, sent = self._fetch_page(window.scope, cursor, sent)
@@ -131,6 +137,8 @@ class WindowReader(HeymarketStream):
                 if after is None and not raw and cursor is not None and cursor.again and window.floor is None:
                     self._check_gap(window, cursor)
                 _forget_above(seen, after)
+                if self.inflight is not None:  # before the split it may weigh on
+                    self.inflight.observe_work(time.thread_time() - cpu)
                 spawned = self._split(f"{key}.{paginator.count}", window, after, sifted.settled, walked)
                 if spawned:
                     window = dataclasses.replace(window, floor=spawned[0][1].upper)
@@ -154,7 +162,8 @@ class WindowReader(HeymarketStream):
         self, key: str, window: Window, after: Cursor | None, values: list[str], walked: Walked
     ) -> list[tuple[str, Window]]:
         """While fewer windows are in flight than the budget needs (:mod:`.inflight`), hand the
-        part of a long walk below a boundary to another worker (``key`` names that part)."""
+        part of a long walk below a boundary to other workers: as many parts as there are free
+        slots (``key`` names the first; the others ``key-1``, ``key-2``, ...), newest first."""
         inflight = self.inflight
         if inflight is None or after is None or after.date is None or not window.long or not values:
             return []
@@ -163,25 +172,35 @@ class WindowReader(HeymarketStream):
         boundary, left = self._count_boundary(window, after.date, values)
         if boundary is SEARCHING:
             return []
+        estimate = self._pages_left(window, after.date, walked)
         if boundary is None:
-            left = self._pages_left(window, after.date, walked)
-        if left is None or not inflight.claim(window_key(key), left):
+            left, wanted = estimate, inflight.room()
+        else:  # the count's boundary: one part, or as many as keep MIN_PAGES each at its density
+            wanted = 1 if estimate is None else max(1, int(estimate // MIN_PAGES) - 1)
+        parts = inflight.claim(window_key(key), left, wanted) if left is not None else 0
+        if not parts:
             return []
-        if boundary is None:
-            bottom = window.floor or self._bottom()
-            boundary = None if bottom is None else even_split(after.date, bottom)
-        if not isinstance(boundary, str) or boundary >= after.date or (window.floor or "") >= boundary:
-            inflight.release()
+        bottom = window.floor or self._bottom()
+        shares = self.splitter.shares if self.splitter is not None else None
+        bounds = boundaries(after.date, window.floor, bottom, boundary, parts, shares=shares)
+        if len(bounds) < parts:
+            inflight.release(parts - len(bounds))
+        if not bounds:
             return []
         self.logger.debug(
             "%s: splitting a window at %s (%.0f pages left; %d of %d in flight)",
             self.name,
-            boundary,
+            ", ".join(bounds),
             left,
             inflight.active,
             inflight.target,
         )
-        return [(key, Window(window.scope, upper=boundary, floor=window.floor, long=True))]
+        lows = [*bounds[1:], window.floor]
+        names = [key, *(f"{key}-{n}" for n in range(1, len(bounds)))]
+        return [
+            (name, Window(window.scope, upper=upper, floor=low, long=True))
+            for name, upper, low in zip(names, bounds, lows, strict=True)
+        ]
 
     def _count_boundary(
         self, window: Window, top: str, values: list[str]
@@ -192,7 +211,9 @@ class WindowReader(HeymarketStream):
             return None, None
         oldest, newest = min(values), max(values)
         span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
-        found = self.splitter.search_in_background(oldest, span, len(values), newest)
+        service = self.inflight.service if self.inflight is not None else None
+        wait = min(service or 0.0, MAX_WAIT) / 2  # a search under way is about that close
+        found = self.splitter.search_in_background(oldest, span, len(values), newest, wait)
         if isinstance(found, str) and found < top:
             return found, math.inf
         return (SEARCHING, None) if found is SEARCHING else (None, None)

@@ -19,6 +19,7 @@ one page per boundary that both sides read. Splitting stops when that would exce
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import typing as t
 
@@ -115,11 +116,20 @@ class Splitter:
         return best[1] if best is not None and best[0] <= 0.35 else None
 
     def search_in_background(
-        self, oldest: str, span: float, records: int, newest: str
+        self, oldest: str, span: float, records: int, newest: str, wait: float = 0.0
     ) -> str | Searching | None:
         """:meth:`boundary` for a walk's first page, on a thread of its own, so the walk reads
         on while the count is probed (start-up work overlaps with reading). The boundary once
-        found (None: not worth splitting), else :data:`SEARCHING`."""
+        found (None: not worth splitting), else :data:`SEARCHING`.
+
+        A search under way is waited for up to ``wait`` seconds: its probe left about when the
+        walk's page did, so it is nearly back, and every window split off then starts a round
+        trip sooner.
+        """
+        with self._lock:
+            running = self._search_thread
+        if running is not None and wait > 0:
+            running.join(timeout=wait)
         with self._lock:
             if (None, None) in self._boundaries:
                 return self._boundaries[(None, None)]
@@ -140,6 +150,32 @@ class Splitter:
         except Exception:  # a count that fails only costs the split, never the sync
             with self._lock:
                 self._boundaries[(None, None)] = None
+
+    def shares(self, top: str, low: str, parts: int) -> list[str] | None:
+        """``parts`` instants below ``top``, newest first, that cut the records between ``low``
+        and ``top`` in equal shares as the counts asked so far say (linear between them, none
+        below :meth:`oldest`); None when they cannot say. The counts are the whole account's:
+        for one walk's inboxes and view they place boundaries as well as its records are spread
+        like the account's (and the tail is rebalanced when they are not)."""
+        end = self.oldest()
+        if end is None:
+            return None
+        with self._lock:
+            points = {d: c for d, c in self._cache.items() if d is not None and d > end}
+            if self.newest is not None and None in self._cache and self.newest > end:
+                points.setdefault(self.newest, self._cache[None])
+        curve = [(parse_instant(end), 0.0)]
+        for date, count in sorted(points.items()):
+            if count > curve[-1][1]:
+                curve.append((parse_instant(date), float(count)))
+        if len(curve) < 2:
+            return None
+        high, base = _count_at(curve, parse_instant(top)), _count_at(curve, parse_instant(low))
+        if high <= base:
+            return None
+        share = (high - base) / (parts + 1)
+        cuts = [_instant_of(curve, high - share * n) for n in range(1, parts + 1)]
+        return [format_instant(cut.replace(microsecond=0)) for cut in cuts]
 
     def oldest(self) -> str | None:
         """About where the listing's records end, from the counts asked so far (no request).
@@ -171,6 +207,62 @@ class Searching:
 
 
 SEARCHING = Searching()
+
+
+def _count_at(curve: list[tuple[dt.datetime, float]], instant: dt.datetime) -> float:
+    """The count below ``instant`` on a piecewise-linear curve (flat beyond its ends)."""
+    for (t0, c0), (t1, c1) in itertools.pairwise(curve):
+        if instant <= t1:
+            return c0 + (c1 - c0) * min(max((instant - t0) / (t1 - t0), 0.0), 1.0)
+    return curve[-1][1]
+
+
+def _instant_of(curve: list[tuple[dt.datetime, float]], count: float) -> dt.datetime:
+    """Where the curve reaches ``count`` (counts rise strictly along it)."""
+    for (t0, c0), (t1, c1) in itertools.pairwise(curve):
+        if count <= c1:
+            return t0 + (t1 - t0) * ((count - c0) / (c1 - c0))
+    return curve[-1][0]
+
+
+def even_splits(top: str, floor: str, parts: int) -> list[str]:
+    """``parts`` whole seconds cutting the time between ``floor`` and ``top`` evenly, newest
+    first (those that fall outside, or on one another, left out)."""
+    low, high = parse_instant(floor), parse_instant(top)
+    step = (high - low) / (parts + 1)
+    cuts = [format_instant((high - step * n).replace(microsecond=0)) for n in range(1, parts + 1)]
+    return [cut for n, cut in enumerate(cuts) if floor < cut < top and (n == 0 or cut < cuts[n - 1])]
+
+
+def boundaries(
+    top: str,
+    floor: str | None,
+    bottom: str | None,
+    found: str | Searching | None,
+    parts: int,
+    *,
+    shares: t.Callable[[str, str, int], list[str] | None] | None,
+) -> list[str]:
+    """Where a window reading down from ``top`` to ``floor`` (None: the listing's end, about
+    ``bottom``) splits into ``parts`` more: whole seconds strictly inside, newest first.
+
+    The count's own boundary (``found``) when one part is split off; else the shares of the
+    records the counts asked so far say (``shares``), else an even split of the time. Fewer
+    when the span has fewer whole seconds, none when nothing says where the listing ends.
+    """
+    if isinstance(found, str) and (parts == 1 or bottom is None):
+        candidates = [found]
+    elif bottom is None:
+        return []
+    else:
+        candidates = (shares(top, bottom, parts) if shares is not None else None) or even_splits(
+            top, bottom, parts
+        )
+    out: list[str] = []
+    for candidate in candidates:
+        if (floor or "") < candidate < (out[-1] if out else top):
+            out.append(candidate)
+    return out
 
 
 def even_split(top: str, floor: str) -> str | None:

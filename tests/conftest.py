@@ -8,6 +8,8 @@ import pytest
 
 from heymarket_sandbox import SandboxAPI, generate, serve
 from heymarket_sandbox.http import RunningSandbox
+from tap_heymarket.inflight import InFlight
+from tap_heymarket.window_reader import WindowReader
 
 
 @pytest.fixture
@@ -29,3 +31,14 @@ def start_sandbox() -> t.Iterator[t.Callable[..., RunningSandbox]]:
 def sandbox(start_sandbox: t.Callable[..., RunningSandbox]) -> RunningSandbox:
     """A default sandbox: 600 conversations over 3 inboxes, 30% of them in tie groups."""
     return start_sandbox()
+
+
+@pytest.fixture
+def latency_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every listing response reports a round trip of one second, and the main thread keeps up:
+    a run the budget, not the machine, limits (no real wait anywhere), so that the windows in
+    flight grow and long walks split whatever the machine's load. A latency-free run on a busy
+    machine is limited by the interpreter, and rightly splits little (tap_heymarket/inflight.py)."""
+    monkeypatch.setattr(WindowReader, "round_trip", lambda self, response: 1.0)
+    monkeypatch.setattr(InFlight, "observe_consumer", lambda self, seconds: None)
+    monkeypatch.setattr(InFlight, "observe_work", lambda self, seconds: None)

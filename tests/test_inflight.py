@@ -4,6 +4,8 @@ rebalanced); every record still arrives once. Time is a fake clock throughout.""
 
 from __future__ import annotations
 
+import math
+import threading
 import typing as t
 
 import pytest
@@ -116,6 +118,86 @@ def test_one_probe_and_the_newest_value_read_also_say_where_the_listing_ends() -
         splitter.count(date)
     # 100 records in 600 s: the 200 below 00:10 take 1200 s more
     assert splitter.oldest() == "2024-12-31T23:50:00.000000Z"
+
+
+def test_one_window_takes_every_free_slot_at_once_each_part_keeping_min_pages() -> None:
+    planner = _measured(1.0, 500)  # 13 windows
+    planner.started("a")
+    planner.started("b")
+    assert planner.claim("a", 5 * inflight.MIN_PAGES, parts=11) == 4, "five parts of MIN_PAGES each"
+    assert planner.room() == 7
+    assert planner.claim("b", math.inf, parts=11) == 7, "the count's boundary: as many as are free"
+    assert planner.room() == 0 and not planner.has_room()
+    planner.release(3)
+    assert planner.room() == 3
+
+
+def test_windows_splitting_at_once_on_many_threads_never_claim_more_than_the_free_slots() -> None:
+    planner = _measured(1.0, 500)  # 13 windows, 2 in flight: 11 free slots
+    planner.started("a")
+    planner.started("b")
+    start = threading.Barrier(24)
+    granted: list[int] = []
+
+    def split(n: int) -> None:
+        start.wait()
+        granted.append(planner.claim(f"w{n}", 1000, parts=2))
+
+    workers = [threading.Thread(target=split, args=(n,)) for n in range(24)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sum(granted) == 11 and planner.room() == 0
+
+
+def test_a_saturated_main_thread_holds_the_target_where_it_is(monkeypatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(inflight.clock, "monotonic", lambda: now[0])
+    planner = _measured(0.05, 1_000_000)
+    for key in ("a", "b", "c"):
+        planner.started(key)
+    for _ in range(40):  # 10 ms to emit each page, and the next one already waiting
+        now[0] += 0.0102
+        planner.observe_consumer(0.01)
+    assert planner.target == 3, "more windows would only hold pages in memory"
+    for _ in range(40):  # 10 ms to emit, then 40 ms waiting for the next page
+        now[0] += 0.05
+        planner.observe_consumer(0.01)
+    assert planner.target == 8  # 100 pages a second x 50 ms, and half as many more
+
+
+def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> None:
+    # 300 records below 00:30 (the newest read), 100 below 00:10; none below 00:00 (extrapolated)
+    counts = {None: 300, "2025-01-01T00:10:00.000000Z": 100}
+    splitter = Splitter(lambda date: counts[date])
+    splitter.newest = "2025-01-01T00:30:00.000000Z"
+    for date in counts:
+        splitter.count(date)
+    assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
+    # 300 records down from 00:30 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
+    assert windows.boundaries(
+        "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), None, 3, shares=splitter.shares
+    ) == ["2025-01-01T00:22:30.000000Z", "2025-01-01T00:15:00.000000Z", "2025-01-01T00:07:30.000000Z"]
+    # a window with a floor of its own: the shares of what lies between them
+    assert splitter.shares("2025-01-01T00:30:00.000000Z", "2025-01-01T00:15:00.000000Z", 2) == [
+        "2025-01-01T00:25:00.000000Z",
+        "2025-01-01T00:20:00.000000Z",
+    ]
+
+
+def test_without_counts_a_window_is_split_evenly_in_time_on_whole_seconds_strictly_inside() -> None:
+    top, floor = "2025-01-01T00:00:40.500000Z", "2025-01-01T00:00:00.000000Z"
+    assert windows.boundaries(top, floor, floor, None, 3, shares=None) == [
+        "2025-01-01T00:00:30.000000Z",
+        "2025-01-01T00:00:20.000000Z",
+        "2025-01-01T00:00:10.000000Z",
+    ]
+    narrow = windows.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, None, 4, shares=None)
+    assert narrow == ["2025-01-01T00:00:02.000000Z", "2025-01-01T00:00:01.000000Z"], "fewer seconds"
+    assert windows.boundaries(top, None, None, None, 3, shares=None) == [], "nowhere to end"
+    found = "2025-01-01T00:00:12.000000Z"
+    assert windows.boundaries(top, None, None, found, 1, shares=None) == [found], "the count's own"
 
 
 # -- the run, on a fake clock ----------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from heymarket_sandbox import SandboxAPI, generate
 from heymarket_sandbox.readings import Reading
-from tap_heymarket import window_reader
+from tap_heymarket import timestamps, window_reader
 from tests.harness import config_for, run_sync
 
 
@@ -38,3 +38,12 @@ def test_seen_ids_do_not_grow_with_the_records_read(start_sandbox, monkeypatch, 
     short = _largest_seen(start_sandbox, monkeypatch, 300, reading)
     long = _largest_seen(start_sandbox, monkeypatch, 3000, reading)
     assert short <= 10 and long <= 10, (short, long)
+
+
+def test_the_timestamp_cache_holds_a_bounded_number_of_values_however_many_are_read() -> None:
+    # each record's instants are normalised several times close together (shaping, cursor,
+    # bookmark); a cache sized for the whole account grew the tap's memory with the records read
+    timestamps._normalize_text.cache_clear()
+    for second in range(20_000):
+        timestamps.normalize_instant(f"2024-01-01T00:00:00.{second:06d}+00:00")
+    assert timestamps._normalize_text.cache_info().currsize <= timestamps.NORMALIZED_CACHE <= 2048

@@ -14,8 +14,9 @@ CONVERSATIONS = CASES[0]
 
 
 @pytest.fixture
-def short_walks_split(monkeypatch) -> None:
-    """The test account is small: let a walk of a few pages count as long."""
+def short_walks_split(monkeypatch, latency_bound) -> None:
+    """The test account is small: let a walk of a few pages count as long (and the run be one
+    that needs more windows in flight: ``latency_bound``)."""
     monkeypatch.setattr(windows, "MIN_PAGES", 4)
 
 
