@@ -246,7 +246,7 @@ def test_the_closing_line_names_at_most_twenty_records_out_of_place(start_sandbo
 
 
 def test_in_a_split_walk_an_early_record_kept_below_the_boundary_is_emitted_once(
-    start_sandbox, monkeypatch
+    start_sandbox, monkeypatch, latency_bound
 ) -> None:
     """A record the server keeps far below a boundary, showing a value above it: the window
     below is the only one whose requests reach it (the one above stops at the boundary).
