@@ -17,7 +17,7 @@ one request per stream and run:
 Until the first answer is in, only that one request carries the field: the stream's other
 walks ask without it (the server's own page size), so a refusal can only ever cost one
 request. Every page says which ``limit`` it was asked with (:attr:`Sent.limit`), so the walk
-judges a short page against what that request could bring (:meth:`PageSize.full_page`),
+judges a short page against what that request could bring (:meth:`PageSize.seen`),
 never against a larger page another request was granted.
 """
 

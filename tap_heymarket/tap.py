@@ -1,4 +1,4 @@
-"""tap-heymarket: the settings, the stream list, and what the streams share.
+"""tap-heymarket: the stream list, the commands, and what the streams share (settings: settings.py).
 
 The tap builds one :class:`~tap_heymarket.api.HeymarketAPI` (credentials, limiter, sessions,
 the inbox directory) and hands it, with the run's start time (no bookmark passes it), to
