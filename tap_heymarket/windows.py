@@ -263,14 +263,3 @@ def boundaries(
         if (floor or "") < candidate < (out[-1] if out else top):
             out.append(candidate)
     return out
-
-
-def even_split(top: str, floor: str) -> str | None:
-    """The whole second halfway between ``floor`` and ``top`` (None: no whole second between).
-
-    Where the count cannot say how records spread (it counts the whole account, not one
-    walk's inboxes and view), time is split evenly; the tail is rebalanced if it was uneven.
-    """
-    low, high = parse_instant(floor), parse_instant(top)
-    middle = format_instant((low + (high - low) / 2).replace(microsecond=0))
-    return middle if floor < middle < top else None

@@ -16,7 +16,7 @@ from tap_heymarket import inflight, windows
 from tap_heymarket.inflight import InFlight, Walked
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.streams import ConversationsStream
-from tap_heymarket.windows import Splitter, even_split
+from tap_heymarket.windows import Splitter, even_splits
 from tests.cases import CASES, READING_PARAMS
 from tests.harness import config_for, run_sync
 
@@ -95,9 +95,9 @@ def test_pages_left_come_from_the_windows_own_density() -> None:
 
 
 def test_an_even_split_of_time_is_a_whole_second_strictly_inside() -> None:
-    middle = even_split("2025-01-01T00:00:10.500000Z", "2025-01-01T00:00:00.000000Z")
-    assert middle == "2025-01-01T00:00:05.000000Z"
-    assert even_split("2025-01-01T00:00:00.900000Z", "2025-01-01T00:00:00.000000Z") is None
+    middle = even_splits("2025-01-01T00:00:10.500000Z", "2025-01-01T00:00:00.000000Z", 1)
+    assert middle == ["2025-01-01T00:00:05.000000Z"]
+    assert even_splits("2025-01-01T00:00:00.900000Z", "2025-01-01T00:00:00.000000Z", 1) == []
 
 
 def test_where_the_listing_ends_is_estimated_from_the_counts_already_asked() -> None:
