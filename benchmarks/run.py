@@ -27,7 +27,7 @@ import time
 import budget
 from support import WORK, Run, Sandbox, baseline, record_set, tap
 
-from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
+from tap_heymarket.walk.page_order import OUT_OF_PLACE_TOLERANCE
 
 REPEATS = 3
 PAGE = 30

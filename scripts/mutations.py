@@ -262,7 +262,7 @@ SHAPE = (
     ),
 )
 
-#: directory.py (and plan.member_groups, which it calls): who reads which inbox, and when.
+#: directory.py: who reads which inbox (member groups included), and when.
 DIRECTORY = (
     Mutation(
         "whole-account-despite-a-filter",
@@ -274,7 +274,7 @@ DIRECTORY = (
     ),
     Mutation(
         "member-groups-tie-by-dict-order",
-        "tap_heymarket/plan.py",
+        "tap_heymarket/directory.py",
         "best = min(counts, key=lambda m: (-counts[m], m))",
         "best = min(counts, key=lambda m: -counts[m])",
         INBOXES,
@@ -350,7 +350,7 @@ PAGES = (
 WALK = (
     Mutation(
         "run-start-cap-on-resume.top",
-        "tap_heymarket/walk.py",
+        "tap_heymarket/walk/stream.py",
         "min(max(values), run_started)",
         "max(values)",
         ("tests/test_guards.py",),
@@ -358,7 +358,7 @@ WALK = (
     ),
     Mutation(
         "the-SDKs-signpost",
-        "tap_heymarket/walk.py",
+        "tap_heymarket/walk/stream.py",
         "signpost = super().get_replication_key_signpost(context)",
         "signpost = None",
         ("tests/test_guards.py",),
@@ -366,7 +366,7 @@ WALK = (
     ),
     Mutation(
         "backfill-bookmark-never-back",
-        "tap_heymarket/walk.py",
+        "tap_heymarket/walk/stream.py",
         "        return max(held, cap)",
         "        return cap",
         ("tests/test_backfill_window.py",),
@@ -374,7 +374,7 @@ WALK = (
     ),
     Mutation(
         "backfill-above-a-gap-keeps-the-bookmark",
-        "tap_heymarket/walk.py",
+        "tap_heymarket/walk/stream.py",
         "        if start is not None and start > held:",
         "        if False:",
         ("tests/test_backfill_window.py",),
@@ -382,7 +382,7 @@ WALK = (
     ),
     Mutation(
         "bookmark-cap-never-below-the-held-one",
-        "tap_heymarket/walk_state.py",
+        "tap_heymarket/walk/state.py",
         "for v in (newest_in_place, held) if",
         "for v in (newest_in_place,) if",
         ("tests/test_walk_state.py",),
@@ -390,7 +390,7 @@ WALK = (
     ),
     Mutation(
         "unreadable-resume-window-drops-the-block",
-        "tap_heymarket/walk_state.py",
+        "tap_heymarket/walk/state.py",
         "    if None in windows:\n        resume, windows = {}, []",
         "    windows = [w for w in windows if w is not None]",
         ("tests/test_walk_state.py",),
@@ -398,7 +398,7 @@ WALK = (
     ),
     Mutation(
         "resume-rung-bounded",
-        "tap_heymarket/walk_state.py",
+        "tap_heymarket/walk/state.py",
         "0 <= rung < 8",
         "0 <= rung",
         ("tests/test_walk_state.py",),
@@ -406,7 +406,7 @@ WALK = (
     ),
     Mutation(
         "old-layout:-same-replication-key-only",
-        "tap_heymarket/walk_state.py",
+        "tap_heymarket/walk/state.py",
         '            and partition.get("replication_key") == replication_key\n',
         "",
         ("tests/test_walk_state.py",),
@@ -414,7 +414,7 @@ WALK = (
     ),
     Mutation(
         "floor-never-below-start_date",
-        "tap_heymarket/plan.py",
+        "tap_heymarket/walk/plan.py",
         'max(settings.floor, start_date or "")',
         "settings.floor",
         ("tests/test_plan.py",),
@@ -422,7 +422,7 @@ WALK = (
     ),
     Mutation(
         "state-before-covered-covers-every-slice",
-        "tap_heymarket/plan.py",
+        "tap_heymarket/walk/plan.py",
         "covered = set(slices) if saved.covered is None else saved.covered",
         "covered = saved.covered or set()",
         ("tests/test_plan.py",),
@@ -430,7 +430,7 @@ WALK = (
     ),
     Mutation(
         "resumed-with-nothing-emitted:-windows-only",
-        "tap_heymarket/plan.py",
+        "tap_heymarket/walk/plan.py",
         "            if saved.top is None:\n                continue",
         "            if saved.top is None:\n                chosen = floor",
         ("tests/test_plan.py",),
@@ -438,7 +438,7 @@ WALK = (
     ),
     Mutation(
         "only-long-walks-split",
-        "tap_heymarket/plan.py",
+        "tap_heymarket/walk/plan.py",
         "long=f is None or f == start_date",
         "long=True",
         ("tests/test_plan.py",),
@@ -446,7 +446,7 @@ WALK = (
     ),
     Mutation(
         "backfill-starts-at-a-whole-second",
-        "tap_heymarket/plan.py",
+        "tap_heymarket/walk/plan.py",
         "Cursor(ceil_to_second(self.upper))",
         "Cursor(self.upper)",
         ("tests/test_backfill_window.py",),
@@ -454,7 +454,7 @@ WALK = (
     ),
     Mutation(
         "unreadable-page-is-an-error",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    if page.size and not page.values:\n",
         "    if False:\n",
         ("tests/test_cursor.py",),
@@ -462,7 +462,7 @@ WALK = (
     ),
     Mutation(
         "echoes-are-not-progress",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    return values if limit is None else [v for v in values if v <= limit]",
         "    return values",
         ("tests/test_cursor.py",),
@@ -470,7 +470,7 @@ WALK = (
     ),
     Mutation(
         "echoes-are-not-the-cursors-base",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "cursor_bases(plausible(page.settled, current) or values",
         "cursor_bases(page.settled or values",
         ("tests/test_cursor.py",),
@@ -478,7 +478,7 @@ WALK = (
     ),
     Mutation(
         "echoes-are-not-a-stuck-value-coming-back",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    return any(stuck <= v <= ceiling for v in values)",
         "    return any(stuck <= v for v in values)",
         ("tests/test_cursor.py",),
@@ -486,7 +486,7 @@ WALK = (
     ),
     Mutation(
         "the-witness",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    return cursor.date != step_above(cursor.covers, ONE_S)",
         "    return False",
         ("tests/test_cursor.py",),
@@ -494,7 +494,7 @@ WALK = (
     ),
     Mutation(
         "nothing-new:-only-the-safest-base",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "for base in bases if page.new else bases[:1]:",
         "for base in bases:",
         ("tests/test_cursor.py",),
@@ -502,7 +502,7 @@ WALK = (
     ),
     Mutation(
         "a-short-page-of-known-records-ends-the-walk",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    if page.new == 0 and page.size < full:\n",
         "    if False:\n",
         ("tests/test_cursor.py",),
@@ -510,7 +510,7 @@ WALK = (
     ),
     Mutation(
         "an-empty-page-is-asked-for-twice",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    if current is not None and current.again:\n",
         "    if True:\n",
         ("tests/test_cursor.py",),
@@ -518,7 +518,7 @@ WALK = (
     ),
     Mutation(
         "whole-seconds-until-a-fraction-is-seen",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         'listing.prints_fractions or any(v[20:26] != "000000" for v in values)',
         "True",
         ("tests/test_cursor.py",),
@@ -526,7 +526,7 @@ WALK = (
     ),
     Mutation(
         "a-resume-never-starts-below-a-stuck-value",
-        "tap_heymarket/cursor.py",
+        "tap_heymarket/walk/cursor.py",
         "        return Cursor(step_above(self.below, ONE_S), covers=self.below)",
         "        return self",
         ("tests/test_broken_cursors.py",),
@@ -534,7 +534,7 @@ WALK = (
     ),
     Mutation(
         "echoes-are-not-kept",
-        "tap_heymarket/sift.py",
+        "tap_heymarket/walk/sift.py",
         "            or (limit is not None and value > limit)\n",
         "",
         ("tests/test_broken_cursors.py",),
@@ -542,7 +542,7 @@ WALK = (
     ),
     Mutation(
         "a-stray-never-counts-for-the-cursor-again",
-        "tap_heymarket/sift.py",
+        "tap_heymarket/walk/sift.py",
         "if shaped[pk] not in memo.odd]",
         "if True]",
         ("tests/test_walk_completeness.py",),
@@ -550,7 +550,7 @@ WALK = (
     ),
     Mutation(
         "only-strays-above-the-walks-own-floor-are-handed-over",
-        "tap_heymarket/sift.py",
+        "tap_heymarket/walk/sift.py",
         "and (lowest is None or value >= lowest)",
         "",
         ("tests/test_walk_completeness.py",),
@@ -558,7 +558,7 @@ WALK = (
     ),
     Mutation(
         "the-witness-is-not-asked-of-a-step-below",
-        "tap_heymarket/pagination.py",
+        "tap_heymarket/walk/pagination.py",
         "    if cursor.covers is None or cursor.below is not None or cursor.date is None:",
         "    if cursor.covers is None or cursor.date is None:",
         ("tests/test_time_windows.py",),
@@ -566,7 +566,7 @@ WALK = (
     ),
     Mutation(
         "a-stray-in-the-boundary-overlap-is-the-upper-windows",
-        "tap_heymarket/sift.py",
+        "tap_heymarket/walk/sift.py",
         "            if window.upper is not None and window.upper <= value <= echo_ceiling(window.upper):\n"
         "                continue",
         "            pass",
@@ -575,7 +575,7 @@ WALK = (
     ),
     Mutation(
         "a-stray-is-handled-once-per-window",
-        "tap_heymarket/sift.py",
+        "tap_heymarket/walk/sift.py",
         "if key in seen or key in on_page or key in memo.strays:",
         "if key in seen or key in on_page:",
         ("tests/test_walk_completeness.py", "tests/test_broken_cursors.py"),

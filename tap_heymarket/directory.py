@@ -3,7 +3,7 @@
 ``GET /v1/inboxes`` is asked once per run, whichever stream asks first (the ``inboxes``
 stream emits it; conversations read its inbox IDs and members), and every answer about
 inboxes comes from here: the inboxes to read, their members, the member groups that read
-them in one walk each (:func:`tap_heymarket.plan.member_groups`, which stays with the plan),
+them in one walk each (:func:`member_groups`),
 and whether the run reads the whole account (only then does the API's count apply).
 """
 
@@ -13,7 +13,6 @@ import threading
 import typing as t
 
 from tap_heymarket.errors import HeymarketFatalError
-from tap_heymarket.plan import member_groups
 
 if t.TYPE_CHECKING:
     import logging
@@ -103,7 +102,7 @@ class InboxDirectory:
         return [i for i in inboxes if members.get(i)]
 
     def groups(self, inboxes: t.Sequence[int]) -> list[tuple[int, list[int]]]:
-        """``(user, inboxes)``: who reads which of ``inboxes``, one walk each (plan.member_groups)."""
+        """``(user, inboxes)``: who reads which of ``inboxes``, one walk each (:func:`member_groups`)."""
         groups, _unreadable = member_groups(inboxes, self.members_of(), self._config.get("user_id"))
         return groups
 
@@ -119,3 +118,32 @@ def as_id(value: object) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
+
+
+def member_groups(
+    inboxes: t.Sequence[int],
+    members_of: t.Mapping[int, t.Sequence[int]],
+    user_id: int | None,
+) -> tuple[list[tuple[int, list[int]]], list[int]]:
+    """``(user, inboxes)`` groups readable in one walk each, and inboxes no member can read.
+
+    A configured ``user_id`` reads every inbox as one group. Otherwise the member who belongs
+    to the most of the remaining inboxes takes them (ties to the lowest ID), until every
+    inbox with a member is placed: usually one group, since admins belong to every inbox.
+    """
+    if user_id is not None:
+        return ([(user_id, sorted(inboxes))] if inboxes else []), []
+    left = set(inboxes)
+    orphans = sorted(i for i in left if not members_of.get(i))
+    left -= set(orphans)
+    groups: list[tuple[int, list[int]]] = []
+    while left:
+        counts: dict[int, int] = {}
+        for inbox in left:
+            for member in members_of[inbox]:
+                counts[member] = counts.get(member, 0) + 1
+        best = min(counts, key=lambda m: (-counts[m], m))
+        taken = sorted(i for i in left if best in members_of[i])
+        groups.append((best, taken))
+        left -= set(taken)
+    return groups, orphans

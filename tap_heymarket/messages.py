@@ -27,8 +27,8 @@ from functools import cached_property
 
 from tap_heymarket.records import as_reference
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
-from tap_heymarket.walk import NewestFirstStream
-from tap_heymarket.walk_state import saved_instant
+from tap_heymarket.walk.state import saved_instant
+from tap_heymarket.walk.stream import NewestFirstStream
 
 #: Statuses after which a message does not change (our reading: the reference names sent,
 #: delivered and failed; an inbound message is received once).

@@ -1,10 +1,10 @@
 """Listings paged by number (``{"limit": n, "page": k}``, surveys): the same progress rule.
 
-A date walk that makes no progress stops with :class:`~tap_heymarket.pagination.CursorIgnoredError`
+A date walk that makes no progress stops with :class:`~tap_heymarket.walk.pagination.CursorIgnoredError`
 (one line, exit 1); a page-number listing must meet the same rule: a full page that brings no
 record not already read means the server ignores ``page`` (it would answer the same page for
 ever), so the walk stops with the same error, reported the same way (a
-:class:`~tap_heymarket.window_reader.WalkError` line naming stream, endpoint and page).
+:class:`~tap_heymarket.walk.walker.WalkError` line naming stream, endpoint and page).
 A short page ends the listing; so does an empty one.
 """
 
@@ -14,7 +14,7 @@ import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
 
-from tap_heymarket.pagination import CursorIgnoredError
+from tap_heymarket.walk.pagination import CursorIgnoredError
 
 if t.TYPE_CHECKING:
     import requests

@@ -1,6 +1,6 @@
 """The Heymarket streams: each a schema, a path, its slices and its record shape.
 
-Incremental listings are :class:`~tap_heymarket.walk.NewestFirstStream` (one paginator, one
+Incremental listings are :class:`~tap_heymarket.walk.stream.NewestFirstStream` (one paginator, one
 early-stop and tie rule, one state policy); the team-wide ones (contacts, tags, templates)
 share :class:`TeamListingStream`, each setting only its name, path and count path. Small
 listings are :class:`FullTableStream`, read in one call or by page number. No stream derives
@@ -15,11 +15,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket.client import SCHEMAS_DIR, HeymarketStream
 from tap_heymarket.page_numbers import PageNumberPaginator
-from tap_heymarket.pagination import CursorIgnoredError
-from tap_heymarket.plan import Slice
 from tap_heymarket.records import BadRecordError, as_reference, as_reference_list
-from tap_heymarket.walk import NewestFirstStream
-from tap_heymarket.window_reader import WalkError
+from tap_heymarket.walk.pagination import CursorIgnoredError
+from tap_heymarket.walk.plan import Slice
+from tap_heymarket.walk.stream import NewestFirstStream
+from tap_heymarket.walk.walker import WalkError
 
 __all__ = [  # SCHEMAS_DIR: where the stream schemas are, for tests and tools
     "SCHEMAS_DIR",

@@ -30,7 +30,7 @@ from tap_heymarket.errors import HeymarketFatalError
 from tap_heymarket.final_state import LastMessageWriter
 from tap_heymarket.messages import MessagesStream
 from tap_heymarket.state_file import checked_state, read_state_text
-from tap_heymarket.walk_state import migrate_per_inbox_state
+from tap_heymarket.walk.state import migrate_per_inbox_state
 
 STREAM_TYPES: list[type[HeymarketStream]] = [
     streams.ConversationsStream,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tap_heymarket.cursor import ceil_to_second
 from tap_heymarket.timestamps import format_instant
+from tap_heymarket.walk.cursor import ceil_to_second
 from tests.cases import CASES, account, config_extra
 from tests.harness import config_for, run_sync
 

@@ -1,7 +1,7 @@
 """The cursor's decisions, page by page, without a server (the readings matrix proves them
 end to end against one: test_incremental_streams.py).
 
-:func:`~tap_heymarket.pagination.decide` is a plain function of the page, the current cursor
+:func:`~tap_heymarket.walk.pagination.decide` is a plain function of the page, the current cursor
 and what the stream has learnt of its listing; the paginator only applies it.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_heymarket.cursor import (
+from tap_heymarket.walk.cursor import (
     ONE_MS,
     ONE_S,
     Cursor,
@@ -22,8 +22,8 @@ from tap_heymarket.cursor import (
     below_ladder,
     step_above,
 )
-from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
-from tap_heymarket.pagination import (
+from tap_heymarket.walk.page_order import OUT_OF_PLACE_TOLERANCE
+from tap_heymarket.walk.pagination import (
     CursorPolicy,
     Listing,
     PageValues,

@@ -18,8 +18,8 @@ import pytest
 from heymarket_sandbox.server import Fault
 from tap_heymarket import clock
 from tap_heymarket.conform import Conformer
+from tap_heymarket.directory import member_groups
 from tap_heymarket.errors import HeymarketFatalError
-from tap_heymarket.plan import member_groups
 from tap_heymarket.records import BadRecordError
 from tap_heymarket.tap import TapHeymarket
 from tap_heymarket.timestamps import format_instant

@@ -14,7 +14,7 @@ import backoff._sync
 import pytest
 
 from heymarket_sandbox.server import Fault
-from tap_heymarket import pagination
+from tap_heymarket.walk import pagination
 from tests.cases import CASES, account
 from tests.harness import config_for, run_sync
 

@@ -10,7 +10,7 @@ import math
 import pytest
 
 from heymarket_sandbox.readings import Reading
-from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE
+from tap_heymarket.walk.page_order import OUT_OF_PLACE_TOLERANCE
 from tests.cases import CASES, PAGE, READING_PARAMS, REFERENCE, StreamCase, account, config_extra
 from tests.harness import config_for, run_sync
 

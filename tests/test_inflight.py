@@ -12,11 +12,11 @@ import pytest
 
 from heymarket_sandbox import SandboxAPI, generate
 from heymarket_sandbox.server import Fault
-from tap_heymarket import inflight, windows
-from tap_heymarket.inflight import InFlight, Walked
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.streams import ConversationsStream
-from tap_heymarket.windows import Splitter, even_splits
+from tap_heymarket.walk import inflight, splitting
+from tap_heymarket.walk.inflight import InFlight, Walked
+from tap_heymarket.walk.splitting import Splitter, even_splits
 from tests.cases import CASES, READING_PARAMS
 from tests.harness import config_for, run_sync
 
@@ -176,7 +176,7 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
         splitter.count(date)
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
     # 300 records down from 00:30 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
-    assert windows.boundaries(
+    assert splitting.boundaries(
         "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), None, 3, shares=splitter.shares
     ) == ["2025-01-01T00:22:30.000000Z", "2025-01-01T00:15:00.000000Z", "2025-01-01T00:07:30.000000Z"]
     # a window with a floor of its own: the shares of what lies between them
@@ -188,16 +188,16 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
 
 def test_without_counts_a_window_is_split_evenly_in_time_on_whole_seconds_strictly_inside() -> None:
     top, floor = "2025-01-01T00:00:40.500000Z", "2025-01-01T00:00:00.000000Z"
-    assert windows.boundaries(top, floor, floor, None, 3, shares=None) == [
+    assert splitting.boundaries(top, floor, floor, None, 3, shares=None) == [
         "2025-01-01T00:00:30.000000Z",
         "2025-01-01T00:00:20.000000Z",
         "2025-01-01T00:00:10.000000Z",
     ]
-    narrow = windows.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, None, 4, shares=None)
+    narrow = splitting.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, None, 4, shares=None)
     assert narrow == ["2025-01-01T00:00:02.000000Z", "2025-01-01T00:00:01.000000Z"], "fewer seconds"
-    assert windows.boundaries(top, None, None, None, 3, shares=None) == [], "nowhere to end"
+    assert splitting.boundaries(top, None, None, None, 3, shares=None) == [], "nowhere to end"
     found = "2025-01-01T00:00:12.000000Z"
-    assert windows.boundaries(top, None, None, found, 1, shares=None) == [found], "the count's own"
+    assert splitting.boundaries(top, None, None, found, 1, shares=None) == [found], "the count's own"
 
 
 # -- the run, on a fake clock ----------------------------------------------------------------
@@ -208,7 +208,7 @@ def fake_latency(monkeypatch) -> t.Callable[[float], list[int]]:
     """Every response reports ``latency`` seconds of round trip (no real wait anywhere).
     Returns the number of windows in flight each time one starts."""
     monkeypatch.setattr(RequestRateLimiter, "acquire", lambda self: None)
-    monkeypatch.setattr(windows, "MIN_PAGES", 10)
+    monkeypatch.setattr(splitting, "MIN_PAGES", 10)
     in_flight: list[int] = []
     started = InFlight.started
 

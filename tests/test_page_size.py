@@ -11,8 +11,8 @@ import pytest
 
 from heymarket_sandbox.readings import Reading
 from heymarket_sandbox.server import Fault
-from tap_heymarket.page_size import PageSize, Sent
-from tap_heymarket.pagination import Cursor, CursorPolicy, PageValues, UpdatedCursorPaginator
+from tap_heymarket.walk.page_size import PageSize, Sent
+from tap_heymarket.walk.pagination import Cursor, CursorPolicy, PageValues, UpdatedCursorPaginator
 from tests.cases import CASES, PAGE, READING_PARAMS, REFERENCE, StreamCase, account, config_extra
 from tests.harness import config_for, run_sync
 

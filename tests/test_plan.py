@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_heymarket.cursor import Cursor
-from tap_heymarket.plan import Settings, Slice, Window, plan_windows
-from tap_heymarket.walk_state import migrate_per_inbox_state, read_state, write_resume
+from tap_heymarket.walk.cursor import Cursor
+from tap_heymarket.walk.plan import Settings, Slice, Window, plan_windows
+from tap_heymarket.walk.state import migrate_per_inbox_state, read_state, write_resume
 
 START = "2024-01-01T00:00:00.000000Z"
 BOOKMARK = "2025-03-01T12:00:00.000000Z"

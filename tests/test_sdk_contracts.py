@@ -74,7 +74,7 @@ def test_the_sdk_finalizes_each_stream_right_after_its_sync_where_the_tap_adds_i
 def test_the_sdk_caps_the_bookmark_at_the_signpost_key_the_walk_lowers() -> None:
     from singer_sdk.helpers import _state
 
-    from tap_heymarket.walk_state import SIGNPOST
+    from tap_heymarket.walk.state import SIGNPOST
 
     assert SIGNPOST == _state.SIGNPOST_MARKER
     state = {
@@ -168,7 +168,7 @@ def test_the_sdk_tracks_the_newest_value_in_the_progress_markers_a_held_bookmark
     stream is unsorted and checks order) and the SDK's finalizing makes the bookmark."""
     from singer_sdk.helpers import _state
 
-    from tap_heymarket.walk_state import PROGRESS_MARKERS, PROGRESS_NOTE, hold_bookmark
+    from tap_heymarket.walk.state import PROGRESS_MARKERS, PROGRESS_NOTE, hold_bookmark
     from tests.harness import config_for
 
     assert PROGRESS_MARKERS == _state.PROGRESS_MARKERS

@@ -9,19 +9,20 @@ import pytest
 
 from heymarket_sandbox import SandboxAPI, generate
 from heymarket_sandbox.readings import Reading
-from tap_heymarket import timestamps, window_reader
+from tap_heymarket import timestamps
+from tap_heymarket.walk import walker
 from tests.harness import config_for, run_sync
 
 
 def _largest_seen(start_sandbox, monkeypatch, conversations: int, reading: Reading) -> int:
     sizes: list[int] = []
-    forget = window_reader._forget_above
+    forget = walker._forget_above
 
     def spy(seen: dict[t.Any, str], cursor: t.Any) -> None:
         forget(seen, cursor)
         sizes.append(len(seen))
 
-    monkeypatch.setattr(window_reader, "_forget_above", spy)
+    monkeypatch.setattr(walker, "_forget_above", spy)
     api = SandboxAPI(generate(conversations, 1, seed=3), page_size=30)
     api.reading = reading
     result = run_sync(config_for(start_sandbox(api).url, max_concurrency=1))

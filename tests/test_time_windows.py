@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from heymarket_sandbox.server import Fault
-from tap_heymarket import windows
+from tap_heymarket.walk import splitting
 from tests.cases import CASES, READING_PARAMS, account
 from tests.harness import config_for, run_sync
 
@@ -17,7 +17,7 @@ CONVERSATIONS = CASES[0]
 def short_walks_split(monkeypatch, latency_bound) -> None:
     """The test account is small: let a walk of a few pages count as long (and the run be one
     that needs more windows in flight: ``latency_bound``)."""
-    monkeypatch.setattr(windows, "MIN_PAGES", 4)
+    monkeypatch.setattr(splitting, "MIN_PAGES", 4)
 
 
 def _boundaries(api) -> list[str]:
@@ -70,16 +70,16 @@ def test_a_split_run_that_dies_resumes_every_window_and_loses_nothing(
 ) -> None:
     # The boundary search runs beside the walk; here the walk waits for it, so that a lower
     # window is surely split off before the listing starts failing (whatever the machine's load).
-    search = windows.Splitter.search_in_background
+    search = splitting.Splitter.search_in_background
 
     def search_then_wait(self, *args):
         found = search(self, *args)
-        if found is windows.SEARCHING and self._search_thread is not None:
+        if found is splitting.SEARCHING and self._search_thread is not None:
             self._search_thread.join()
             found = search(self, *args)
         return found
 
-    monkeypatch.setattr(windows.Splitter, "search_in_background", search_then_wait)
+    monkeypatch.setattr(splitting.Splitter, "search_in_background", search_then_wait)
     api = account()
     config = config_for(start_sandbox(api).url, max_concurrency=4)
     api.faults = [Fault("status", status=400, path="/v1/conversations", after=9, times=10**6)]

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from heymarket_sandbox import SandboxAPI, generate, serve
 from heymarket_sandbox.readings import Reading
 from tap_heymarket import clock
-from tap_heymarket.page_order import OUT_OF_PLACE_TOLERANCE, cursor_bases, out_of_place
 from tap_heymarket.timestamps import format_instant
+from tap_heymarket.walk.page_order import OUT_OF_PLACE_TOLERANCE, cursor_bases, out_of_place
 from tests.harness import config_for, run_sync
 
 WALKS = settings(

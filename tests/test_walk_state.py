@@ -1,4 +1,4 @@
-"""The stream state's layout (tap_heymarket/walk_state.py): what is written reads back the same,
+"""The stream state's layout (tap_heymarket/walk/state.py): what is written reads back the same,
 every layout a release wrote is still read, and anything unreadable means "read anew"."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import typing as t
 
-from tap_heymarket.cursor import Cursor
-from tap_heymarket.plan import Window
-from tap_heymarket.walk_state import (
+from tap_heymarket.walk.cursor import Cursor
+from tap_heymarket.walk.plan import Window
+from tap_heymarket.walk.state import (
     PROGRESS_MARKERS,
     SIGNPOST,
     SavedState,

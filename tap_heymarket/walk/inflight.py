@@ -8,7 +8,7 @@ stream), so the same settings fit 50 ms and 2 s of latency; ``max_concurrency`` 
 ceiling a user sets. The rate worth reaching is also capped by what the main thread can
 emit (pages a second, measured too): windows beyond it would only hold pages in memory.
 
-Windows are split (see :mod:`tap_heymarket.windows`) while fewer are in flight than that
+Windows are split (see :mod:`tap_heymarket.walk.splitting`) while fewer are in flight than that
 target, and again whenever one finishes while another still has far to go (the tail is
 rebalanced): a free slot goes to a window with at least :data:`MIN_PAGES` pages left and
 at least half as many as the window farthest from done. Small accounts never pay for it.

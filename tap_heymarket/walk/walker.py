@@ -1,14 +1,14 @@
 """One window of a walk, read on a worker thread: fetch, sift, decide, hand pages over.
 
-Split out of :mod:`tap_heymarket.walk` (which plans a run and emits its pages in the main
+Split out of :mod:`tap_heymarket.walk.stream` (which plans a run and emits its pages in the main
 thread); nothing here emits a message or touches state. Each page is shaped, filtered
 against the window's bounds as a whole (a record out of place is kept wherever its value
-falls, :mod:`tap_heymarket.page_order`), and de-duplicated by ID against what the window
+falls, :mod:`tap_heymarket.walk.page_order`), and de-duplicated by ID against what the window
 already handed over; the cursor's decision is
-:class:`~tap_heymarket.pagination.UpdatedCursorPaginator`'s. A ``null`` or ``{}`` page is an
+:class:`~tap_heymarket.walk.pagination.UpdatedCursorPaginator`'s. A ``null`` or ``{}`` page is an
 empty one (which the paginator asks for again before it ends the walk). A 403 on a walk over several
 inboxes splits it to find the inbox refused; a long walk may hand its lower part to another
-worker (:mod:`tap_heymarket.windows`).
+worker (:mod:`tap_heymarket.walk.splitting`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from functools import cached_property
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
-from tap_heymarket.inflight import MIN_PAGES, InFlight, Walked
-from tap_heymarket.page_size import LimitRefusedError, PageRequest, PageSize, Sent
-from tap_heymarket.pagination import (
+from tap_heymarket.progress import OptionalCount
+from tap_heymarket.timestamps import parse_instant
+from tap_heymarket.walk.inflight import MIN_PAGES, InFlight, Walked
+from tap_heymarket.walk.page_size import LimitRefusedError, PageRequest, PageSize, Sent
+from tap_heymarket.walk.pagination import (
     Cursor,
     CursorIgnoredError,
     CursorPolicy,
@@ -33,11 +35,9 @@ from tap_heymarket.pagination import (
     UpdatedCursorPaginator,
     below_ladder,
 )
-from tap_heymarket.plan import Slice, Window
-from tap_heymarket.progress import OptionalCount
-from tap_heymarket.sift import Memo, sift_page
-from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.windows import SEARCHING, Searching, Splitter, boundaries
+from tap_heymarket.walk.plan import Slice, Window
+from tap_heymarket.walk.sift import Memo, sift_page
+from tap_heymarket.walk.splitting import SEARCHING, Searching, Splitter, boundaries
 
 if t.TYPE_CHECKING:
     import requests
@@ -76,7 +76,7 @@ class WindowReader(HeymarketStream):
     cursor_request_field = "date"  # body field that carries the cursor
     cursor_record_field: str | None = None  # record field it comes from (the replication key)
     count_path: str | None = None  # ``POST …/count`` path that counts this listing, if any
-    #: body field that asks for a page size (:mod:`tap_heymarket.page_size`); None: not sent
+    #: body field that asks for a page size (:mod:`tap_heymarket.walk.page_size`); None: not sent
     limit_field: str | None = "limit"
     cursor_policy: CursorPolicy
     page_size: PageSize
@@ -84,7 +84,7 @@ class WindowReader(HeymarketStream):
     inflight: InFlight | None = None  # set for each run (None: never split)
     #: the walk's own floor for each window split off but not yet started: a split-off window's
     #: floor is its parent's, which an earlier split may have raised to a boundary, and records
-    #: out of place below a boundary belong to the window there (:mod:`tap_heymarket.sift`)
+    #: out of place below a boundary belong to the window there (:mod:`tap_heymarket.walk.sift`)
     split_floors: dict[str, str | None]
 
     @property

@@ -1,8 +1,8 @@
 """The newest-first walk: how every incremental Heymarket listing is read.
 
 Heymarket has no "updated after" filter; listings come newest first. A run plans windows
-(:mod:`tap_heymarket.plan`), reads them on worker threads and emits their pages from the
-main thread. Each window is walked by :class:`~tap_heymarket.pagination.UpdatedCursorPaginator`,
+(:mod:`tap_heymarket.walk.plan`), reads them on worker threads and emits their pages from the
+main thread. Each window is walked by :class:`~tap_heymarket.walk.pagination.UpdatedCursorPaginator`,
 whose cursor holds under every reading of ``date`` the reference leaves open. A page is
 filtered as a whole (never cut at the first older record: one record out of order must not
 hide its neighbours) against the window's bounds, and records a wider overlap re-sends are
@@ -16,8 +16,8 @@ after a page's records have been emitted, so a STATE message (written by the SDK
 is interrupted) never covers a record that has not gone out: ``resume`` (the unfinished
 windows and the newest value emitted so far) while a run is under way, and, for
 conversations, ``covered`` (the inbox views the bookmark holds for). The layout of both, and
-how each is read back and checked, is :mod:`tap_heymarket.walk_state`'s; the plan of a run is
-:func:`tap_heymarket.plan.plan_windows`, a plain function of that state, the slices and settings.
+how each is read back and checked, is :mod:`tap_heymarket.walk.state`'s; the plan of a run is
+:func:`tap_heymarket.walk.plan.plan_windows`, a plain function of that state, the slices and settings.
 """
 
 from __future__ import annotations
@@ -29,16 +29,16 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_heymarket import clock, interrupt
 from tap_heymarket.concurrency import Interleaver, call_interruptibly
-from tap_heymarket.cursor import Cursor
 from tap_heymarket.errors import HeymarketFatalError
-from tap_heymarket.inflight import InFlight
-from tap_heymarket.page_size import PageRequest, PageSize
-from tap_heymarket.pagination import CursorPolicy
-from tap_heymarket.plan import Settings, Slice, Window, plan_windows
 from tap_heymarket.progress import CountUnavailable, ProgressReporter
-from tap_heymarket.strays import Handoff, name_strays, report_strays
 from tap_heymarket.timestamps import format_instant
-from tap_heymarket.walk_state import (
+from tap_heymarket.walk.cursor import Cursor
+from tap_heymarket.walk.inflight import InFlight
+from tap_heymarket.walk.page_size import PageRequest, PageSize
+from tap_heymarket.walk.pagination import CursorPolicy
+from tap_heymarket.walk.plan import Settings, Slice, Window, plan_windows
+from tap_heymarket.walk.splitting import Splitter
+from tap_heymarket.walk.state import (
     SavedState,
     cap_bookmark,
     hold_bookmark,
@@ -48,8 +48,8 @@ from tap_heymarket.walk_state import (
     warn_future_bookmark,
     write_resume,
 )
-from tap_heymarket.window_reader import Page, WindowReader, is_split_off
-from tap_heymarket.windows import Splitter
+from tap_heymarket.walk.strays import Handoff, name_strays, report_strays
+from tap_heymarket.walk.walker import Page, WindowReader, is_split_off
 
 FULL_TABLE = "FULL_TABLE"
 #: Records a page asks for: ``ceil(N / 99)`` requests instead of ``ceil(N / 29)`` where the
@@ -258,7 +258,7 @@ class NewestFirstStream(WindowReader):
 
     def _plan(self) -> tuple[list[Window], list[Slice], str | None]:
         """Windows for this run, the slices it covers, and where a resumed run had got to
-        (:func:`~tap_heymarket.plan.plan_windows`, from what this stream and its state say)."""
+        (:func:`~tap_heymarket.walk.plan.plan_windows`, from what this stream and its state say)."""
         slices = self.slices()
         if self.full_table:
             plan = plan_windows(SavedState(), slices, Settings(full_table=True), self.scopes)
@@ -277,7 +277,7 @@ class NewestFirstStream(WindowReader):
     def _write_resume(
         self, state: dict[str, t.Any], top: str | None, slices: list[Slice], tracked: dict[str, Window]
     ) -> None:
-        """Where the run stands (:func:`~tap_heymarket.walk_state.write_resume`)."""
+        """Where the run stands (:func:`~tap_heymarket.walk.state.write_resume`)."""
         write_resume(state, top, slices, tracked.values())
 
     def _newest(self, page: Page, top: str | None, run_started: str) -> str | None:

@@ -1,7 +1,7 @@
 """Newest-first cursor pagination that holds under every plausible reading of the cursor.
 
 A listing returns the newest records "before" ``date``; the next ``date`` is derived from the
-page's order as a whole (:func:`~tap_heymarket.page_order.cursor_bases`: never from one value,
+page's order as a whole (:func:`~tap_heymarket.walk.page_order.cursor_bases`: never from one value,
 which may be out of place). The reference leaves open how ``date`` is compared (to the
 microsecond, millisecond or whole second; "before" or "before or equal"), so no reading may
 lose a record:
@@ -24,7 +24,7 @@ lose a record:
 The decision is :func:`decide`, a plain function of the page, the current cursor and the
 :class:`Listing` (what the stream's walks have learnt so far); :class:`CursorPolicy` holds
 that for a stream across its worker threads, and :class:`UpdatedCursorPaginator` applies the
-decisions of one window. The cursor values themselves are :mod:`tap_heymarket.cursor`'s.
+decisions of one window. The cursor values themselves are :mod:`tap_heymarket.walk.cursor`'s.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import logging
 import threading
 import typing as t
 
-from tap_heymarket.cursor import (
+from tap_heymarket.walk.cursor import (
     ONE_MS,
     ONE_S,
     Cursor,
@@ -45,7 +45,7 @@ from tap_heymarket.cursor import (
     echo_ceiling,
     step_above,
 )
-from tap_heymarket.page_order import PageValues, cursor_bases
+from tap_heymarket.walk.page_order import PageValues, cursor_bases
 
 LOGGER = logging.getLogger("tap-heymarket")
 

@@ -28,7 +28,7 @@ import logging
 import threading
 
 from tap_heymarket.errors import HeymarketFatalError
-from tap_heymarket.pagination import Cursor
+from tap_heymarket.walk.pagination import Cursor
 
 LOGGER = logging.getLogger("tap-heymarket")
 #: The server's page when none is asked for (the reference's "30 a page").

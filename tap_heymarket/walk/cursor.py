@@ -1,6 +1,6 @@
 """What a cursor is: one request's ``date``, and the spellings of "just above" and "below" a value.
 
-The values only; how the next one is chosen from a page is :mod:`tap_heymarket.pagination`'s.
+The values only; how the next one is chosen from a page is :mod:`tap_heymarket.walk.pagination`'s.
 Every instant is the tap's one spelling (``timestamps.format_instant``), so comparing two as
 strings compares them in time.
 """

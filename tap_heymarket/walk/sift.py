@@ -1,6 +1,6 @@
 """One page of a window, sifted: shaped, bounded, de-duplicated, out-of-place records found.
 
-Split out of :mod:`tap_heymarket.window_reader` (which fetches pages and decides, with the
+Split out of :mod:`tap_heymarket.walk.walker` (which fetches pages and decides, with the
 paginator, where the next starts). A page is filtered against the window's bounds as a
 whole; what the cursor may learn from is the values of records never found out of place.
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from tap_heymarket.cursor import echo_ceiling
-from tap_heymarket.page_order import out_of_place
 from tap_heymarket.records import BadRecordError, require_instant, require_key
+from tap_heymarket.walk.cursor import echo_ceiling
+from tap_heymarket.walk.page_order import out_of_place
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.cursor import Cursor
-    from tap_heymarket.plan import Window
+    from tap_heymarket.walk.cursor import Cursor
+    from tap_heymarket.walk.plan import Window
 
 
 @dataclasses.dataclass
@@ -51,15 +51,15 @@ def sift_page(
 ) -> Sifted:
     """Shape a page; keep what is this window's and new (see :class:`Sifted`).
 
-    A record out of place (:mod:`tap_heymarket.page_order`) is kept wherever its value
+    A record out of place (:mod:`tap_heymarket.walk.page_order`) is kept wherever its value
     falls, even below the walk's floor, above the cursor or above the window's upper bound:
     its value says nothing about where the server keeps it, so this page may be the only one
     that shows it (the window above a split stops at the boundary, never reaching a record
     kept far below it; tests/test_walk_completeness.py). Only one within the overlap that
     every reading lets the window above read at its bound (ties, coarse comparisons: up to
-    :data:`~tap_heymarket.cursor.ECHO_TOLERANCE` above it) is left to that window, which has
+    :data:`~tap_heymarket.walk.cursor.ECHO_TOLERANCE` above it) is left to that window, which has
     it (tests/test_time_windows.py: each record once). Below a
-    split boundary it is handed to the window below (:class:`~tap_heymarket.strays.Handoff`).
+    split boundary it is handed to the window below (:class:`~tap_heymarket.walk.strays.Handoff`).
     Once found out of place, a record's value never counts for the cursor again (a server
     that filters the shown value serves a stale record on every later page).
     """

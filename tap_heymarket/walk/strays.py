@@ -1,6 +1,6 @@
 """Records out of place: named once, counted at the end, and handed across a split walk.
 
-A record out of place (:mod:`tap_heymarket.page_order`) is emitted wherever it stands. In a
+A record out of place (:mod:`tap_heymarket.walk.page_order`) is emitted wherever it stands. In a
 walk split in time windows, one that the upper window sees below its boundary belongs, by its
 value, to the window below; but its value says nothing about where the server keeps it, and
 a server that filters ``date`` on its hidden key never shows it to that window. So the upper

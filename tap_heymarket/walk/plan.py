@@ -9,7 +9,7 @@ page that reaches below it) and a start cursor. The stream keeps one bookmark in
 that bookmark holds for, so an inbox added later is read from ``start_date`` rather than
 from a bookmark it never had. A run that dies part-way leaves ``resume`` in STATE: its
 unfinished windows and the newest value it emitted (``top``); the layout is
-:mod:`tap_heymarket.walk_state`'s.
+:mod:`tap_heymarket.walk.state`'s.
 
 :func:`plan_windows` is the plan: a plain function of the saved state (read and checked),
 the slices the run reads and the settings, so every case is a unit test (tests/test_plan.py).
@@ -20,14 +20,14 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from tap_heymarket.cursor import Cursor, ceil_to_second
+from tap_heymarket.walk.cursor import Cursor, ceil_to_second
 
 if t.TYPE_CHECKING:
-    from tap_heymarket.walk_state import SavedState
+    from tap_heymarket.walk.state import SavedState
 
 Slice = tuple[t.Any, ...]  # (inbox_id, closed) for conversations, () for team-wide listings
 #: The walks that read some slices, one scope each (for conversations: one per view and member
-#: group, :func:`member_groups`); none for no slices.
+#: group, :meth:`tap_heymarket.directory.InboxDirectory.groups`); none for no slices.
 Scoper = t.Callable[[list[Slice]], list[dict[str, t.Any]]]
 
 
@@ -54,35 +54,6 @@ class Window:
         if "inboxes" not in self.scope:
             return [()]
         return [(inbox, bool(self.scope["closed"])) for inbox in self.scope["inboxes"]]
-
-
-def member_groups(
-    inboxes: t.Sequence[int],
-    members_of: t.Mapping[int, t.Sequence[int]],
-    user_id: int | None,
-) -> tuple[list[tuple[int, list[int]]], list[int]]:
-    """``(user, inboxes)`` groups readable in one walk each, and inboxes no member can read.
-
-    A configured ``user_id`` reads every inbox as one group. Otherwise the member who belongs
-    to the most of the remaining inboxes takes them (ties to the lowest ID), until every
-    inbox with a member is placed: usually one group, since admins belong to every inbox.
-    """
-    if user_id is not None:
-        return ([(user_id, sorted(inboxes))] if inboxes else []), []
-    left = set(inboxes)
-    orphans = sorted(i for i in left if not members_of.get(i))
-    left -= set(orphans)
-    groups: list[tuple[int, list[int]]] = []
-    while left:
-        counts: dict[int, int] = {}
-        for inbox in left:
-            for member in members_of[inbox]:
-                counts[member] = counts.get(member, 0) + 1
-        best = min(counts, key=lambda m: (-counts[m], m))
-        taken = sorted(i for i in left if best in members_of[i])
-        groups.append((best, taken))
-        left -= set(taken)
-    return groups, orphans
 
 
 @dataclasses.dataclass(frozen=True)

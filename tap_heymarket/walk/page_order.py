@@ -72,6 +72,6 @@ class PageValues:
     new: int  # records the walk has not seen before in this window
     floor: str | None = None  # the window's lower bound: a page reaching below it is the last
     settled: list[str] | None = None  # the values the cursor may use (None: all of them)
-    #: a full page for the request that brought it (:mod:`tap_heymarket.page_size`); None:
+    #: a full page for the request that brought it (:mod:`tap_heymarket.walk.page_size`); None:
     #: the largest page the stream has seen
     full: int | None = None

@@ -26,9 +26,9 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from tap_heymarket.cursor import Cursor
-from tap_heymarket.plan import Slice, Window
 from tap_heymarket.timestamps import TimestampError, normalize_instant
+from tap_heymarket.walk.cursor import Cursor
+from tap_heymarket.walk.plan import Slice, Window
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
