@@ -350,7 +350,7 @@ PAGES = (
 WALK = (
     Mutation(
         "run-start-cap-on-resume.top",
-        "tap_heymarket/walk/stream.py",
+        "tap_heymarket/walk/run.py",
         "min(max(values), run_started)",
         "max(values)",
         ("tests/test_guards.py",),

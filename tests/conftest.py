@@ -9,7 +9,7 @@ import pytest
 from heymarket_sandbox import SandboxAPI, generate, serve
 from heymarket_sandbox.http import RunningSandbox
 from tap_heymarket.walk.inflight import InFlight
-from tap_heymarket.walk.walker import WindowReader
+from tap_heymarket.walk.stream import NewestFirstStream
 
 
 @pytest.fixture
@@ -39,6 +39,6 @@ def latency_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     a run the budget, not the machine, limits (no real wait anywhere), so that the windows in
     flight grow and long walks split whatever the machine's load. A latency-free run on a busy
     machine is limited by the interpreter, and rightly splits little (tap_heymarket/walk/inflight.py)."""
-    monkeypatch.setattr(WindowReader, "round_trip", lambda self, response: 1.0)
+    monkeypatch.setattr(NewestFirstStream, "round_trip", lambda self, response: 1.0)
     monkeypatch.setattr(InFlight, "observe_consumer", lambda self, seconds: None)
     monkeypatch.setattr(InFlight, "observe_work", lambda self, seconds: None)

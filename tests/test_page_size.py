@@ -191,13 +191,15 @@ def test_an_empty_page_is_confirmed_with_the_same_limit_even_if_the_probe_settle
     is asked again exactly so: with the limit the probe settled on since, it would be another
     request, which a second transient blank could answer (the walk would end early)."""
     from tap_heymarket.tap import TapHeymarket
+    from tap_heymarket.walk.walker import WindowWalker
 
     stream = TapHeymarket(config=config_for(sandbox.url)).streams["contacts"]
+    walker = WindowWalker(stream, inflight=None)
     stream.page_size.granted = 100  # the probe settled while the blank page was in flight
     blank = Sent(None)
     cursor = Cursor("2025-01-01T00:00:01.000000Z", covers="2025-01-01T00:00:00.000000Z", again=1)
-    _body, sent = stream._fetch_page({}, cursor, blank)
+    _body, sent = walker._fetch_page({}, cursor, blank)
     assert sent.limit is None
     assert "limit" not in sandbox.api.requests[-1].body
-    _body, sent = stream._fetch_page({}, dataclasses.replace(cursor, again=0), blank)
+    _body, sent = walker._fetch_page({}, dataclasses.replace(cursor, again=0), blank)
     assert sandbox.api.requests[-1].body.get("limit") == 100  # a new page takes what was granted

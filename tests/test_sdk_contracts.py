@@ -163,7 +163,7 @@ def test_requests_serves_a_body_read_ahead_into_content_and_urllib3_exposes_its_
 
 
 def test_the_sdk_tracks_the_newest_value_in_the_progress_markers_a_held_bookmark_seeds() -> None:
-    """``walk_state.hold_bookmark`` writes the SDK's own interim layout: the key, the note the
+    """``walk.state.hold_bookmark`` writes the SDK's own interim layout: the key, the note the
     SDK writes there itself, and a value the stream's ``increment_state`` only raises (the
     stream is unsorted and checks order) and the SDK's finalizing makes the bookmark."""
     from singer_sdk.helpers import _state

@@ -1,6 +1,6 @@
 """One page of a window, sifted: shaped, bounded, de-duplicated, out-of-place records found.
 
-Split out of :mod:`tap_heymarket.walk.walker` (which fetches pages and decides, with the
+Used by :mod:`tap_heymarket.walk.walker` (which fetches pages and decides, with the
 paginator, where the next starts). A page is filtered against the window's bounds as a
 whole; what the cursor may learn from is the values of records never found out of place.
 """

@@ -1,0 +1,114 @@
+"""Whether a window hands its lower part to other workers, and where it is cut.
+
+A walk is sequential: to read at the request budget, a long window gives the part of its
+walk below one or more boundaries to other workers while fewer windows are in flight than
+the budget needs (:mod:`tap_heymarket.walk.inflight`). Where the cuts lie is the count's
+(:class:`~tap_heymarket.walk.splitting.Splitter`, its boundary for a walk's first split,
+else its shares of the records), else an even split of time; how many parts, the free slots
+claimed at once. Exactly once across each boundary is the sift's and the cursor's
+(:mod:`tap_heymarket.walk.splitting`).
+"""
+
+from __future__ import annotations
+
+import math
+import typing as t
+
+from tap_heymarket.timestamps import parse_instant
+from tap_heymarket.walk.inflight import MIN_PAGES, InFlight, Walked
+from tap_heymarket.walk.plan import Window
+from tap_heymarket.walk.splitting import SEARCHING, Searching, boundaries
+
+if t.TYPE_CHECKING:
+    from tap_heymarket.walk.cursor import Cursor
+    from tap_heymarket.walk.walker import WalkSource
+
+
+#: The longest a walk's page waits for a count probe under way (half a round trip, at most this).
+MAX_WAIT = 2.0
+
+
+class SplitOff:
+    """The split decisions of one stream's run (its windows in flight, its count's boundaries)."""
+
+    def __init__(self, source: WalkSource, inflight: InFlight | None) -> None:
+        self.source = source
+        self.inflight = inflight
+
+    def parts(
+        self, key: str, window: Window, after: Cursor | None, values: list[str], walked: Walked
+    ) -> list[tuple[str, Window]]:
+        """While fewer windows are in flight than the budget needs (:mod:`.inflight`), hand the
+        part of a long walk below a boundary to other workers: as many parts as there are free
+        slots (``key`` names the first; the others ``key-1``, ``key-2``, ...), newest first."""
+        inflight = self.inflight
+        if inflight is None or after is None or after.date is None or not window.long or not values:
+            return []
+        if not inflight.has_room():
+            return []
+        boundary, left = self._count_boundary(window, after.date, values)
+        if boundary is SEARCHING:
+            return []
+        estimate = self._pages_left(window, after.date, walked)
+        if boundary is None:
+            left, wanted = estimate, inflight.room()
+        else:  # the count's boundary: one part, or as many as keep MIN_PAGES each at its density
+            wanted = 1 if estimate is None else max(1, int(estimate // MIN_PAGES) - 1)
+        parts = inflight.claim(window_key(key), left, wanted) if left is not None else 0
+        if not parts:
+            return []
+        splitter = self.source.splitter
+        bottom = window.floor or self._bottom()
+        shares = splitter.shares if splitter is not None else None
+        bounds = boundaries(after.date, window.floor, bottom, boundary, parts, shares=shares)
+        if len(bounds) < parts:
+            inflight.release(parts - len(bounds))
+        if not bounds:
+            return []
+        self.source.logger.debug(
+            "%s: splitting a window at %s (%.0f pages left; %d of %d in flight)",
+            self.source.name,
+            ", ".join(bounds),
+            left,
+            inflight.active,
+            inflight.target,
+        )
+        lows = [*bounds[1:], window.floor]
+        names = [key, *(f"{key}-{n}" for n in range(1, len(bounds)))]
+        return [
+            (name, Window(window.scope, upper=upper, floor=low, long=True))
+            for name, upper, low in zip(names, bounds, lows, strict=True)
+        ]
+
+    def _count_boundary(
+        self, window: Window, top: str, values: list[str]
+    ) -> tuple[str | Searching | None, float | None]:
+        """A walk's top window splits first where the count says half the records lie (the
+        search runs beside the walk: :data:`SEARCHING` until it is done), once per stream."""
+        splitter = self.source.splitter
+        if window.floor is not None or window.upper is not None or splitter is None:
+            return None, None
+        oldest, newest = min(values), max(values)
+        span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+        service = self.inflight.service if self.inflight is not None else None
+        wait = min(service or 0.0, MAX_WAIT) / 2  # a search under way is about that close
+        found = splitter.search_in_background(oldest, span, len(values), newest, wait)
+        if isinstance(found, str) and found < top:
+            return found, math.inf
+        return (SEARCHING, None) if found is SEARCHING else (None, None)
+
+    def _bottom(self) -> str | None:
+        """Where a walk's bottom window probably ends (the counts asked so far say)."""
+        splitter = self.source.splitter
+        return splitter.oldest() if splitter is not None else None
+
+    def _pages_left(self, window: Window, top: str, walked: Walked) -> float | None:
+        """About how many pages a window has left below ``top`` (None: cannot say): its own
+        density over the time it has left, down to its floor or where the listing ends."""
+        bottom = window.floor or self._bottom()
+        return None if bottom is None else walked.pages_between(top, bottom, self.source.page_size.expected)
+
+
+def window_key(part_key: str) -> str:
+    """The key of the window a split-off part (``<window key>.<page>``) comes from."""
+    return part_key.rsplit(".", 1)[0]
