@@ -22,7 +22,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.tap_base import CliTestOptionValue
 
-from tap_heymarket import clock, interrupt, redaction, settings, streams
+from tap_heymarket import clock, environment, interrupt, redaction, settings, streams
 from tap_heymarket.api import HeymarketAPI
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.config_errors import type_errors, userinfo_secrets
@@ -98,7 +98,7 @@ class TapHeymarket(Tap):
 
     @property
     def _env_var_config(self) -> dict[str, t.Any]:
-        """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`settings.from_environment`).
+        """``TAP_HEYMARKET_*`` settings; ``inboxes`` may be ``1,2,3`` (:func:`environment.from_environment`).
 
         A private SDK hook, overridden because there is no public one: the SDK reads an array
         setting from the environment only as JSON and answers ``1,2,3`` with a traceback.
@@ -108,7 +108,7 @@ class TapHeymarket(Tap):
         """
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
-        return settings.from_environment(schema, self._env_var_prefix)
+        return environment.from_environment(schema, self._env_var_prefix)
 
     def discover_streams(self) -> list[Stream]:
         """Every stream the account offers, each handed the API client and the run's start."""

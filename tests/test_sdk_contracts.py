@@ -11,7 +11,7 @@ from singer_sdk import RESTStream, Stream
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import PluginBase
 
-from tap_heymarket import client, retries, settings
+from tap_heymarket import client, environment, retries
 from tap_heymarket.tap import TapHeymarket
 
 
@@ -29,10 +29,10 @@ def test_the_sdks_environment_parser_takes_a_schema_and_a_prefix(monkeypatch) ->
     monkeypatch.setenv("X_TIMEOUT", "7")
     monkeypatch.setenv("X_CLOSED", "true")
     schema = {"properties": {"timeout": {"type": ["integer"]}, "closed": {"type": ["boolean"]}}}
-    assert settings.parse_environment_config(schema, "X_") == {"timeout": 7, "closed": True}
+    assert environment.parse_environment_config(schema, "X_") == {"timeout": 7, "closed": True}
     monkeypatch.setenv("X_TIMEOUT", "soon")
     with pytest.raises(ValueError):
-        settings.parse_environment_config(schema, "X_")
+        environment.parse_environment_config(schema, "X_")
 
 
 def test_the_sdk_validates_config_through_the_method_the_tap_overrides() -> None:
