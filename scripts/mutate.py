@@ -1,6 +1,6 @@
 """A mutation run over the tap's guards: ``.venv/bin/python scripts/mutate.py``.
 
-Each :class:`~mutations.Mutation` in ``scripts/mutations.py`` names a guard, the file it lives
+Each :class:`~mutations.Mutation` in ``scripts/mutations/`` names a guard, the file it lives
 in, the exact text that is the guard and what to put in its place (the guard removed or
 inverted), and the tests that should notice. For each one the script writes the change, runs
 those tests (``-x``, warnings as errors, as the suite does), puts the file back and prints
@@ -98,7 +98,7 @@ def check(mutation: Mutation) -> str:
     original = (ROOT / mutation.path).read_text()
     found = original.count(mutation.old)
     if found != 1:
-        msg = f"{mutation.name}: {mutation.path} holds its text {found} times, not once; update mutations.py"
+        msg = f"{mutation.name}: {mutation.path} holds its text {found} times, not once; update its entry"
         raise RunError(msg)
     mutated = original.replace(mutation.old, mutation.new)
     try:
