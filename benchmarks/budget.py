@@ -20,7 +20,7 @@ import subprocess
 import typing as t
 from pathlib import Path
 
-from support import HERE, WORK, Run, Sandbox, tap_args, wait_child
+from support import HERE, WORK, Run, Sandbox, precompile, tap_args, wait_child
 
 RELEASE = "ca52a8e"
 LATENCIES = (0.05, 0.25, 1.0, 2.0)
@@ -43,6 +43,7 @@ def release_dir() -> Path:
             capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+        precompile(target, HERE.parent)
     return target
 
 
