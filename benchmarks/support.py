@@ -133,9 +133,27 @@ def start_child(args: list[str], sandbox: Sandbox, name: str, env: dict[str, str
 
 def wait_child(*started: t.Any) -> Run:
     """Wait for a started child; its wall time, peak RSS, records, last STATE and request log."""
-    run = Started(*started)
-    _, status, usage = os.wait4(run.child.pid, 0)
-    seconds = time.perf_counter() - run.started
+    return wait_children(Started(*started))[0]
+
+
+def wait_children(*started: Started) -> list[Run]:
+    """Wait for children running at once, each timed to its own exit (waiting for one after
+    the other would time a child that ends first to the end of the one before it)."""
+    ended: dict[int, tuple[float, int, t.Any]] = {}
+    while len(ended) < len(started):
+        for run in started:
+            if run.child.pid not in ended:
+                pid, status, usage = os.wait4(run.child.pid, os.WNOHANG)
+                if pid:
+                    ended[pid] = (time.perf_counter(), status, usage)
+        if len(ended) < len(started):
+            time.sleep(0.002)
+    return [_finished(run, *ended[run.child.pid]) for run in started]
+
+
+def _finished(run: Started, at: float, status: int, usage: t.Any) -> Run:
+    """One ended child's run, read back."""
+    seconds = at - run.started
     peak_kb = float(run.peak_file.read_text()) if run.peak_file.exists() else float(usage.ru_maxrss)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
