@@ -20,7 +20,7 @@ import subprocess
 import typing as t
 from pathlib import Path
 
-from support import HERE, WORK, Run, Sandbox, tap_args, wait_child
+from support import HERE, WORK, Run, Sandbox, precompile, tap_args, wait_children
 
 RELEASE = "ca52a8e"
 LATENCIES = (0.05, 0.25, 1.0, 2.0)
@@ -43,6 +43,7 @@ def release_dir() -> Path:
             capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+        precompile(target, HERE.parent)
     return target
 
 
@@ -51,7 +52,8 @@ def pair(sandbox: dict[str, t.Any], name: str, **settings: t.Any) -> tuple[Run, 
     with Sandbox(**sandbox) as old_box, Sandbox(**sandbox) as new_box:
         old = tap_args(old_box, f"{name}-before", release=release_dir(), **settings)
         new = tap_args(new_box, f"{name}-after", **settings)
-        return wait_child(*old), wait_child(*new)
+        before, after = wait_children(old, new)
+        return before, after
 
 
 def rates(arrivals: list[float], limit: int) -> tuple[float, float]:

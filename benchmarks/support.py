@@ -87,6 +87,21 @@ atexit.register(_peak)
 """
 
 
+#: Children run as an installed tap does, from bytecode (pip compiles what it installs): kept in
+#: the scratch directory, so neither tree gains ``__pycache__`` and a shell's
+#: ``PYTHONDONTWRITEBYTECODE`` cannot make every run compile the package from source again.
+BYTECODE = {"PYTHONPYCACHEPREFIX": str(WORK / "bytecode")}
+
+
+def precompile(*trees: Path) -> None:
+    """Fill :data:`BYTECODE`'s cache before the first timed child: import the tap (and the
+    libraries it loads, whose own ``__pycache__`` the prefix hides) from each tree."""
+    for tree in trees:
+        env = {**os.environ, **BYTECODE, "PYTHONPATH": str(tree)}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([PYTHON, "-c", "import tap_heymarket.tap"], check=True, env=env, cwd=WORK)
+
+
 def python_child(code: str) -> list[str]:
     return [PYTHON, "-c", PEAK_PRELUDE + code]
 
@@ -109,7 +124,8 @@ def start_child(args: list[str], sandbox: Sandbox, name: str, env: dict[str, str
     output = WORK / f"{name}.jsonl"
     peak_file = WORK / f"{name}.peak"
     peak_file.unlink(missing_ok=True)
-    environment = {**os.environ, **(env or {}), "BENCH_PEAK": str(peak_file)}
+    environment = {**os.environ, **(env or {}), **BYTECODE, "BENCH_PEAK": str(peak_file)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     with output.open("wb") as sink:
         child = subprocess.Popen(args, stdout=sink, stderr=subprocess.DEVNULL, env=environment, cwd=WORK)
     return Started(child, sandbox, name, output, peak_file, time.perf_counter())
@@ -117,9 +133,27 @@ def start_child(args: list[str], sandbox: Sandbox, name: str, env: dict[str, str
 
 def wait_child(*started: t.Any) -> Run:
     """Wait for a started child; its wall time, peak RSS, records, last STATE and request log."""
-    run = Started(*started)
-    _, status, usage = os.wait4(run.child.pid, 0)
-    seconds = time.perf_counter() - run.started
+    return wait_children(Started(*started))[0]
+
+
+def wait_children(*started: Started) -> list[Run]:
+    """Wait for children running at once, each timed to its own exit (waiting for one after
+    the other would time a child that ends first to the end of the one before it)."""
+    ended: dict[int, tuple[float, int, t.Any]] = {}
+    while len(ended) < len(started):
+        for run in started:
+            if run.child.pid not in ended:
+                pid, status, usage = os.wait4(run.child.pid, os.WNOHANG)
+                if pid:
+                    ended[pid] = (time.perf_counter(), status, usage)
+        if len(ended) < len(started):
+            time.sleep(0.002)
+    return [_finished(run, *ended[run.child.pid]) for run in started]
+
+
+def _finished(run: Started, at: float, status: int, usage: t.Any) -> Run:
+    """One ended child's run, read back."""
+    seconds = at - run.started
     peak_kb = float(run.peak_file.read_text()) if run.peak_file.exists() else float(usage.ru_maxrss)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:

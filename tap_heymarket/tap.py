@@ -10,6 +10,7 @@ handling and log redaction are installed when it runs (:func:`take_over_process`
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import sys
@@ -162,6 +163,8 @@ class TapHeymarket(Tap):
                 "be written; the next run resumes from the last STATE the target received"
             )
             sys.exit(BROKEN_PIPE_EXIT_CODE)
+        finally:
+            skip_exit_collection()
 
     @classmethod
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
@@ -186,6 +189,19 @@ def take_over_process() -> None:
     """
     interrupt.install()
     redaction.install()
+
+
+def skip_exit_collection() -> None:
+    """The run is over: spare the interpreter's shutdown its passes over every live object.
+
+    At exit the interpreter clears each module and collects cyclic garbage over and over,
+    walking every object the SDK and its libraries made (about 50,000): 0.15-0.3 s, a tenth
+    of a latency-free run of 6,000 conversations. ``gc.freeze`` moves them to the permanent
+    generation, which those collections skip. Nothing is lost: every message was written
+    (the writer flushes each one), files are closed by their ``with`` blocks, atexit handlers
+    (logging's flush) still run, and memory goes back to the system with the process.
+    """
+    gc.freeze()
 
 
 #: 128 + SIGPIPE: how a shell (and ``set -o pipefail``) reports a writer whose reader left,
