@@ -48,11 +48,14 @@ def release_dir() -> Path:
     return target
 
 
-def pair(sandbox: dict[str, t.Any], name: str, **settings: t.Any) -> tuple[Run, Run]:
-    """The same scenario for the previous release and this tree, at once, one sandbox each."""
+def pair(
+    sandbox: dict[str, t.Any], name: str, marks: tuple[int, ...] = (), **settings: t.Any
+) -> tuple[Run, Run]:
+    """The same scenario for the previous release and this tree, at once, one sandbox each
+    (``marks``: record counts at which this tree's run notes its peak, :attr:`Run.marks`)."""
     with Sandbox(**sandbox) as old_box, Sandbox(**sandbox) as new_box:
         old = tap_args(old_box, f"{name}-before", release=release_dir(), **settings)
-        new = tap_args(new_box, f"{name}-after", **settings)
+        new = tap_args(new_box, f"{name}-after", marks=marks, **settings)
         return wait_child(*old), wait_child(*new)
 
 
@@ -164,8 +167,11 @@ def memory(figure: Figure, check: Check) -> None:
     """Peak RSS of the tap at 2k, 40k and 200k conversations, before -> after."""
     print("Memory: peak RSS of the tap (3 inboxes, no latency), before -> after", flush=True)
     peaks: dict[int, tuple[float, float]] = {}
+    within: tuple[tuple[int, float], ...] = ()
     for size in (2_000, 40_000, 200_000):
-        before, after = pair({"conversations": size}, f"memory-{size}")
+        marks = (2_000, 10_000, 40_000, 100_000, 199_000) if size == 200_000 else ()
+        before, after = pair({"conversations": size}, f"memory-{size}", marks=marks)
+        within = after.marks or within
         for run in (before, after):
             if run.records != size:
                 raise SystemExit(f"{run.output.name}: {run.records} records, expected {size}")
@@ -174,5 +180,12 @@ def memory(figure: Figure, check: Check) -> None:
     for size in (40_000, 200_000):
         ratios = [peaks[size][i] / peaks[2_000][i] for i in (0, 1)]
         figure(f"peak {size:,} / 2,000", f"{ratios[0]:.3f} -> {ratios[1]:.3f}")
+    # one run's own peak as it reads: what a long run adds after its first few thousand records
+    figure(
+        "within the 200,000 run, peak after " + " / ".join(f"{count:,}" for count, _ in within) + " records",
+        " / ".join(f"{peak:.1f}" for _, peak in within) + " MB",
+    )
+    if len(within) >= 3:
+        figure(f"  its peak at the end / at {within[2][0]:,} records", f"{within[-1][1] / within[2][1]:.3f}")
     growth = peaks[200_000][1] / peaks[2_000][1]
     check("Memory: peak 200,000 / 2,000 <= 1.02", growth <= 1.02, f"{growth:.3f}")
