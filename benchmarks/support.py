@@ -73,6 +73,7 @@ class Run(t.NamedTuple):
     final_state: dict[str, t.Any] | None
     output: Path
     stats: dict[str, t.Any]
+    marks: tuple[tuple[int, float], ...] = ()  # (records, VmHWM in MB then) for BENCH_MARKS
 
 
 # The child's peak RSS is read by the child itself (VmHWM) as it exits: the kernel's
@@ -84,6 +85,21 @@ def _peak():
     with open('/proc/self/status') as status, open(os.environ['BENCH_PEAK'], 'w') as out:
         out.write(next(line.split()[1] for line in status if line.startswith('VmHWM:')))
 atexit.register(_peak)
+if os.environ.get('BENCH_MARKS'):  # VmHWM after so many records, within the run
+    from tap_heymarket.final_state import LastMessageWriter
+    _marks = sorted(map(int, os.environ['BENCH_MARKS'].split(',')))
+    _write, _records = LastMessageWriter.write_message, [0]
+    def _write_and_mark(self, message):
+        _write(self, message)
+        if message.type == 'RECORD':
+            _records[0] += 1
+            if _marks and _records[0] == _marks[0]:
+                _marks.pop(0)
+                with open('/proc/self/status') as status:
+                    peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
+                with open(os.environ['BENCH_PEAK'] + '.marks', 'a') as out:
+                    out.write(f'{_records[0]} {peak}\\n')
+    LastMessageWriter.write_message = _write_and_mark
 """
 
 
@@ -124,6 +140,7 @@ def start_child(args: list[str], sandbox: Sandbox, name: str, env: dict[str, str
     output = WORK / f"{name}.jsonl"
     peak_file = WORK / f"{name}.peak"
     peak_file.unlink(missing_ok=True)
+    peak_file.with_suffix(".peak.marks").unlink(missing_ok=True)
     environment = {**os.environ, **(env or {}), **BYTECODE, "BENCH_PEAK": str(peak_file)}
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
     with output.open("wb") as sink:
@@ -165,7 +182,17 @@ def _finished(run: Started, at: float, status: int, usage: t.Any) -> Run:
                 records += 1
             elif line.startswith(b'{"type":"STATE"'):
                 state = json.loads(line)["value"]
-    return Run(seconds, peak_kb / 1024, records, state, run.output, run.sandbox.stats())
+    marks_file = run.peak_file.with_suffix(".peak.marks")
+    marks = [line.split() for line in marks_file.read_text().splitlines()] if marks_file.exists() else []
+    return Run(
+        seconds,
+        peak_kb / 1024,
+        records,
+        state,
+        run.output,
+        run.sandbox.stats(),
+        tuple((int(count), float(kb) / 1024) for count, kb in marks),
+    )
 
 
 def run_child(args: list[str], sandbox: Sandbox, name: str) -> Run:
@@ -179,9 +206,12 @@ def tap_args(
     state: dict | None = None,
     release: Path | None = None,
     streams: tuple[str, ...] = ("conversations",),
+    *,
+    marks: tuple[int, ...] = (),
     **settings: t.Any,
 ) -> Started:
-    """Start the tap (``release``: an older copy of the package, imported instead of this tree)."""
+    """Start the tap (``release``: an older copy of the package, imported instead of this tree;
+    ``marks``: record counts at which the child notes its VmHWM, in :attr:`Run.marks`)."""
     config = {"api_key": "sandbox-key", "api_url": sandbox.url, "max_requests_per_minute": 1_000_000}
     config.update(settings)
     files = {"config": config, "catalog": catalog_selecting(config, list(streams))}
@@ -193,6 +223,8 @@ def tap_args(
         path.write_text(json.dumps(content))
         args += [f"--{option}", str(path)]
     env = {"PYTHONPATH": str(release)} if release is not None else {"PYTHONPATH": str(HERE.parent)}
+    if marks:
+        env["BENCH_MARKS"] = ",".join(map(str, marks))
     return start_child(args, sandbox, name, env)
 
 
