@@ -25,9 +25,9 @@ PAGE = 30  # records between two samples: about one page
 
 def main() -> None:
     tracemalloc.start()
-    from tap_heymarket import window_reader
     from tap_heymarket.final_state import LastMessageWriter
     from tap_heymarket.tap import TapHeymarket
+    from tap_heymarket.walk import walker
 
     marks = sorted(int(mark) for mark in os.environ["MEMORY_MARKS"].split(","))
     span = int(os.environ.get("MEMORY_SPAN", "600"))
@@ -53,13 +53,13 @@ def main() -> None:
     LastMessageWriter.write_message = write_and_sample  # type: ignore[method-assign]
     if os.environ.get("MEMORY_LEAK") == "1":
         kept: list[t.Any] = []
-        forget = window_reader._forget_above
+        forget = walker._forget_above
 
         def forget_and_keep(seen: dict[t.Any, str], cursor: t.Any) -> None:
             kept.extend(seen)  # every ID the window has seen, kept for the whole run
             forget(seen, cursor)
 
-        window_reader._forget_above = forget_and_keep  # type: ignore[assignment]
+        walker._forget_above = forget_and_keep  # type: ignore[assignment]
     TapHeymarket.cli()
 
 
