@@ -81,7 +81,6 @@ class TeamListingStream(NewestFirstStream):
     """A team-wide listing, newest ``updated`` first: one walk, no slices; records as the schema says."""
 
     primary_keys = ("id",)
-    count_path: str | None = None
 
     def shape_record(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """The record conformed to the stream's schema (one timestamp spelling among others)."""

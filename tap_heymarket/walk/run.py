@@ -29,6 +29,7 @@ from tap_heymarket.progress import CountUnavailable, ProgressReporter
 from tap_heymarket.timestamps import format_instant
 from tap_heymarket.walk.inflight import InFlight
 from tap_heymarket.walk.plan import Settings, Slice, Window, plan_windows
+from tap_heymarket.walk.split_off import is_split_off
 from tap_heymarket.walk.state import (
     SavedState,
     cap_bookmark,
@@ -40,7 +41,7 @@ from tap_heymarket.walk.state import (
     write_resume,
 )
 from tap_heymarket.walk.strays import Handoff, name_strays, report_strays
-from tap_heymarket.walk.walker import Page, WindowWalker, is_split_off
+from tap_heymarket.walk.walker import Page, WindowWalker
 
 if t.TYPE_CHECKING:
     from tap_heymarket.walk.stream import NewestFirstStream

@@ -112,3 +112,9 @@ class SplitOff:
 def window_key(part_key: str) -> str:
     """The key of the window a split-off part (``<window key>.<page>``) comes from."""
     return part_key.rsplit(".", 1)[0]
+
+
+def is_split_off(key: str) -> bool:
+    """Whether ``key`` names a window split off another (``<window key>.<page>``), not one
+    the walk planned (``0``, ``1``, ...)."""
+    return "." in key

@@ -268,9 +268,3 @@ def _forget_above(seen: dict[t.Any, str], cursor: Cursor | None) -> None:
         return
     for key in [k for k, v in seen.items() if v > limit]:
         del seen[key]
-
-
-def is_split_off(key: str) -> bool:
-    """Whether ``key`` names a window split off another (``<window key>.<page>``), not one
-    the walk planned (``0``, ``1``, ...)."""
-    return "." in key
