@@ -166,7 +166,7 @@ class NewestFirstStream(WindowReader):
         strays: dict[t.Any, str] = {}
         handoff = Handoff(self.primary_keys[0])
         reason = ""
-        pool = self._pool()
+        pool = self._pool(windows)
         for key, window in tracked.items():
             self._start(pool, key, window)
         progress = self._progress(pool, windows)
@@ -234,12 +234,15 @@ class NewestFirstStream(WindowReader):
             self._start(pool, key, window, reserved=True)
         denied.update(page.denied)
 
-    def _pool(self) -> Interleaver[Page]:
-        """The workers, and the windows-in-flight target they keep to (:mod:`.inflight`)."""
+    def _pool(self, windows: list[Window]) -> Interleaver[Page]:
+        """The workers, and the windows-in-flight target they keep to (:mod:`.inflight`); the
+        count the first split needs goes out first, beside the windows' first pages."""
         concurrency = int(self.config.get("max_concurrency", DEFAULT_MAX_CONCURRENCY))
         budget = float(self.config.get("max_requests_per_minute", 500))
         self.inflight = None if self.ABORT_AT_RECORD_COUNT is not None else InFlight(concurrency, budget)
         self.split_floors = {}
+        if self.splitter is not None and self.inflight is not None:
+            self.splitter.start(windows)
         return Interleaver(concurrency, interrupt.check)
 
     def _progress(self, pool: Interleaver[Page], windows: list[Window]) -> ProgressReporter:

@@ -175,6 +175,8 @@ class WindowReader(HeymarketStream):
         estimate = self._pages_left(window, after.date, walked)
         if boundary is None:
             left, wanted = estimate, inflight.room()
+            if self.splitter is not None and window.upper is None and window.floor is None:  # its share
+                wanted = self.splitter.parts_for(estimate, self.page_size.expected, inflight.target, wanted)
         else:  # the count's boundary: one part, or as many as keep MIN_PAGES each at its density
             wanted = 1 if estimate is None else max(1, int(estimate // MIN_PAGES) - 1)
         parts = inflight.claim(window_key(key), left, wanted) if left is not None else 0
