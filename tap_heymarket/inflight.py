@@ -189,6 +189,15 @@ class InFlight:
             return len(self._active)
 
 
+def near_the_end(upper: str | None, floor: str | None, pages_left: float | None) -> bool:
+    """Whether a window split off a walk's bottom (an ``upper``, no ``floor``: it reads to the
+    listing's end) is too close to that end to split again: fewer than twice :data:`MIN_PAGES`
+    pages left by an estimate that rests on where the counts say the listing ends. A part cut
+    below the real end would cost two empty pages (an empty page is asked twice) at the very
+    end of the run, the longest tail there is."""
+    return upper is not None and floor is None and (pages_left or 0.0) < 2 * MIN_PAGES
+
+
 def _average(old: float | None, new: float) -> float:
     """The moving average: the newest value weighs :data:`SMOOTHING`."""
     return new if old is None else (1 - SMOOTHING) * old + SMOOTHING * new

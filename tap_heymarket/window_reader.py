@@ -22,7 +22,7 @@ from functools import cached_property
 
 from tap_heymarket.client import HeymarketStream
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError, describe
-from tap_heymarket.inflight import MIN_PAGES, InFlight, Walked
+from tap_heymarket.inflight import MIN_PAGES, InFlight, Walked, near_the_end
 from tap_heymarket.page_size import LimitRefusedError, PageRequest, PageSize, Sent
 from tap_heymarket.pagination import (
     Cursor,
@@ -170,9 +170,9 @@ class WindowReader(HeymarketStream):
         if not inflight.has_room():
             return []
         boundary, left = self._count_boundary(window, after.date, values)
-        if boundary is SEARCHING:
-            return []
         estimate = self._pages_left(window, after.date, walked)
+        if boundary is SEARCHING or near_the_end(window.upper, window.floor, estimate):
+            return []
         if boundary is None:
             left, wanted = estimate, inflight.room()
             if self.splitter is not None and window.upper is None and window.floor is None:  # its share

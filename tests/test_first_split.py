@@ -259,3 +259,13 @@ def test_a_count_endpoint_that_fails_at_start_costs_the_split_not_the_sync(
     assert len(ids) == len(set(ids)) and set(ids) == set(api.conversations.records)
     assert CONVERSATIONS.bookmark(result.final_state) == CONVERSATIONS.newest(api)
     assert splits == [], "no count, no split"
+
+
+def test_a_bottom_window_near_the_listings_end_is_not_split_again() -> None:
+    from tap_heymarket.inflight import MIN_PAGES, near_the_end
+
+    assert near_the_end(NEWEST, None, 2 * MIN_PAGES - 1), "a part below the real end would be empty"
+    assert near_the_end(NEWEST, None, None), "no estimate: no split"
+    assert not near_the_end(NEWEST, None, 2 * MIN_PAGES)
+    assert not near_the_end(None, None, 1), "a walk's top window: its first split is no tail"
+    assert not near_the_end(NEWEST, "2024-01-01T00:00:00.000000Z", 1), "a floor of its own is no estimate"
