@@ -32,9 +32,11 @@ from tap_heymarket import clock
 from tap_heymarket.timestamps import parse_instant
 
 #: A split costs one page that both sides read: a window with fewer pages left than this is
-#: not split (a split costs at most 1/4 more requests of what is left; it is only made
-#: while the budget needs more windows in flight, so a latency-free run barely splits).
-MIN_PAGES = 4
+#: not split. A split is only made while the budget has free slots (so a latency-free run
+#: barely splits), where the page more costs no time, and the run's end is spread over at
+#: most this many round trips: two, not four (at 1 s and 1,200 a minute, four pages left in
+#: the last windows were a fifth of a short run; the latency-free request counts are the same).
+MIN_PAGES = 2
 HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
 SMOOTHING = 0.2  # weight of the newest value in the main thread's and workers' moving averages
 ROUND_TRIPS = 9  # the latest round trips whose median is the service time
