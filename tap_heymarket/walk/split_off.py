@@ -15,7 +15,7 @@ import math
 import typing as t
 
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.walk.inflight import MIN_PAGES, InFlight, Walked
+from tap_heymarket.walk.inflight import MIN_PAGES, InFlight, Walked, near_the_end
 from tap_heymarket.walk.plan import Window
 from tap_heymarket.walk.splitting import SEARCHING, Searching, boundaries
 
@@ -47,17 +47,19 @@ class SplitOff:
         if not inflight.has_room():
             return []
         boundary, left = self._count_boundary(window, after.date, values)
-        if boundary is SEARCHING:
-            return []
         estimate = self._pages_left(window, after.date, walked)
+        if boundary is SEARCHING or near_the_end(window.upper, window.floor, estimate):
+            return []
+        splitter = self.source.splitter
         if boundary is None:
             left, wanted = estimate, inflight.room()
+            if splitter is not None and window.upper is None and window.floor is None:  # its share
+                wanted = splitter.parts_for(estimate, self.source.page_size.expected, inflight.target, wanted)
         else:  # the count's boundary: one part, or as many as keep MIN_PAGES each at its density
             wanted = 1 if estimate is None else max(1, int(estimate // MIN_PAGES) - 1)
         parts = inflight.claim(window_key(key), left, wanted) if left is not None else 0
         if not parts:
             return []
-        splitter = self.source.splitter
         bottom = window.floor or self._bottom()
         shares = splitter.shares if splitter is not None else None
         bounds = boundaries(after.date, window.floor, bottom, boundary, parts, shares=shares)
