@@ -67,7 +67,7 @@ class Splitter:
         self.probes = 0
         self._cache: dict[str | None, int] = {}
         self._asking: dict[str | None, threading.Lock] = {}  # one request per date, at once per date
-        self._boundaries: dict[tuple[str | None, str | None], str | None] = {}
+        self._placed = False  # the first page's rate and probes are set (once per run)
         self._lock = threading.Lock()
         self._search_thread: threading.Thread | None = None  # the total's count, under way
         self._probe_threads: list[threading.Thread] = []
@@ -115,7 +115,7 @@ class Splitter:
 
     def search_in_background(
         self, oldest: str, span: float, records: int, newest: str, wait: float = 0.0
-    ) -> str | Searching | None:
+    ) -> Searching | None:
         """For a walk's first page (``records`` values between ``oldest`` and ``newest``,
         ``span`` seconds apart): None once the counts can place boundaries (:meth:`shares`,
         :meth:`oldest`) or the walk is not worth splitting; :data:`SEARCHING` while the total's
@@ -127,11 +127,11 @@ class Splitter:
         if wait > 0:
             running.join(timeout=wait)
         with self._lock:
-            if (None, None) in self._boundaries:
-                return self._boundaries[(None, None)]
+            if self._placed:
+                return None
             if running.is_alive():
                 return SEARCHING
-            self._boundaries[(None, None)] = None
+            self._placed = True
             total = self._cache.get(None)
             if total is None or total < MIN_PAGES * self.page_size:  # no count, or not worth it
                 return None
@@ -251,7 +251,6 @@ def boundaries(
     top: str,
     floor: str | None,
     bottom: str | None,
-    found: str | Searching | None,
     parts: int,
     *,
     shares: t.Callable[[str, str, int], list[str] | None] | None,
@@ -259,18 +258,15 @@ def boundaries(
     """Where a window reading down from ``top`` to ``floor`` (None: the listing's end, about
     ``bottom``) splits into ``parts`` more: whole seconds strictly inside, newest first.
 
-    The count's own boundary (``found``) when one part is split off; else the shares of the
-    records the counts asked so far say (``shares``), else an even split of the time. Fewer
+    The shares of the records the counts asked so far say (``shares``), else an even split of
+    the time. Fewer
     when the span has fewer whole seconds, none when nothing says where the listing ends.
     """
-    if isinstance(found, str) and (parts == 1 or bottom is None):
-        candidates = [found]
-    elif bottom is None:
+    if bottom is None:
         return []
-    else:
-        candidates = (shares(top, bottom, parts) if shares is not None else None) or even_splits(
-            top, bottom, parts
-        )
+    candidates = (shares(top, bottom, parts) if shares is not None else None) or even_splits(
+        top, bottom, parts
+    )
     out: list[str] = []
     for candidate in candidates:
         if (floor or "") < candidate < (out[-1] if out else top):
