@@ -140,6 +140,33 @@ def rate(figure: Figure, check: Check) -> None:
     check("Rate: unlimited wall / (requests x latency) <= 0.25", shares[1] <= 0.25, f"{shares[1]:.2f}")
 
 
+#: The issue's own rows (issue 18): one inbox, 250 ms, 1,200 a minute, these many conversations.
+ISSUE_ROWS = (9_000, 30_000)
+
+
+def issue_rows(figure: Figure, check: Check) -> None:
+    """The scenarios the issue measured, as sized there: whole run >= 0.95 of the limit and, for
+    the longer, a tail under 5% of the run."""
+    latency, limit = 0.25, 1200
+    print("Issue 18's rows: one inbox, 250 ms, 1200/min: rate / limit (whole, steady) [tail]", flush=True)
+    for size in ISSUE_ROWS:
+        before, after = pair(
+            {"conversations": size, "inboxes": 1, "latency": latency},
+            f"issue-{size}",
+            max_requests_per_minute=limit,
+        )
+        arrivals = [run.stats["arrivals"]["/v1/conversations"] for run in (before, after)]
+        (b_all, b_steady), (a_all, a_steady) = (rates(times, limit) for times in arrivals)
+        b_tail, a_tail = (tail_share(times, limit) for times in arrivals)
+        figure(
+            f"{size:,} conversations ({len(arrivals[1])} listing requests)",
+            f"{b_all:.2f} ({b_steady:.2f}) [{b_tail:.0%}] -> {a_all:.2f} ({a_steady:.2f}) [{a_tail:.0%}]",
+        )
+        check(f"Issue row, {size:,}: whole run >= 0.95", a_all >= 0.95, f"{a_all:.2f}")
+        if size == max(ISSUE_ROWS):
+            check(f"Issue row, {size:,}: tail < 5%", a_tail < 0.05, f"{a_tail:.1%}")
+
+
 def view_sizes(run: Run) -> dict[str, int]:
     """Records per walk (one walk per view: open, closed) in a run's output."""
     sizes: dict[str, int] = {}
