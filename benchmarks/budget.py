@@ -16,6 +16,7 @@ sandbox (they are latency-bound, not CPU-bound).
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import typing as t
 from pathlib import Path
@@ -24,10 +25,18 @@ from support import HERE, WORK, Run, Sandbox, precompile, tap_args, wait_childre
 
 from tap_heymarket.walk.page_order import OUT_OF_PLACE_TOLERANCE
 
-RELEASE = "ca52a8e"
+#: ``BENCH_RELEASE`` compares against another commit (e.g. main before a change, run at once).
+RELEASE = os.environ.get("BENCH_RELEASE", "ca52a8e")
 LATENCIES = (0.05, 0.25, 1.0, 2.0)
 LIMITS = (500, 1200)
 INBOXES = (1, 3, 40)
+#: ``BENCH_RATE="1:500,2:1200"`` runs only those latency:limit scenarios of the rate section,
+#: ``BENCH_INBOXES="1"`` only those inbox counts (a quick before/after on a shared machine).
+ONLY_RATES = {
+    (float(latency), int(limit))
+    for latency, limit in (item.split(":") for item in os.environ.get("BENCH_RATE", "").split(",") if item)
+}
+ONLY_INBOXES = tuple(int(n) for n in os.environ.get("BENCH_INBOXES", "").split(",") if n) or INBOXES
 PAGE_BEFORE = 30
 
 Check = t.Callable[[str, bool, str], None]
@@ -71,29 +80,55 @@ def rates(arrivals: list[float], limit: int) -> tuple[float, float]:
     return per_minute(arrivals) / limit, per_minute(steady) / limit
 
 
+def tail_share(arrivals: list[float], limit: int, window: int = 10) -> float:
+    """The share of the run after requests last arrived at 80% of the limit or more (over the
+    time ``window`` requests take at the limit): a run that ends with few windows left in
+    flight, each walking alone, has a long tail."""
+    span = arrivals[-1] - arrivals[0]
+    if span <= 0:
+        return 0.0
+    width = window * 60 / limit
+    start = 0
+    last_busy = arrivals[0]
+    for end, moment in enumerate(arrivals):
+        while arrivals[start] <= moment - width:
+            start += 1
+        if end - start + 1 >= 0.8 * window:
+            last_busy = moment
+    return (arrivals[-1] - last_busy) / span
+
+
 def rate(figure: Figure, check: Check) -> None:
     """Rate / limit for every latency x limit x inbox count; wall / (requests x latency) unlimited."""
-    print("Rate / limit (whole run, steady part), before -> after; conversations, 30 a page", flush=True)
+    print(
+        "Rate / limit (whole run, steady part) [tail share], before -> after; conversations, 30 a page",
+        flush=True,
+    )
     for latency in LATENCIES:
         for limit in LIMITS:
+            if ONLY_RATES and (latency, limit) not in ONLY_RATES:
+                continue
             requests = math.ceil(limit / 60 * (4 * latency + 4))
-            for inboxes in INBOXES:
+            for inboxes in ONLY_INBOXES:
                 size = 29 * requests
                 before, after = pair(
                     {"conversations": size, "inboxes": inboxes, "latency": latency},
                     f"rate-{latency}-{limit}-{inboxes}",
                     max_requests_per_minute=limit,
                 )
-                (b_all, b_steady), (a_all, a_steady) = (
-                    rates(run.stats["arrivals"]["/v1/conversations"], limit) for run in (before, after)
-                )
+                arrivals = [run.stats["arrivals"]["/v1/conversations"] for run in (before, after)]
+                (b_all, b_steady), (a_all, a_steady) = (rates(times, limit) for times in arrivals)
+                b_tail, a_tail = (tail_share(times, limit) for times in arrivals)
                 figure(
                     f"{latency * 1000:>4.0f} ms, {limit}/min, {inboxes:>2} inbox(es), {size:,} conv.",
-                    f"{b_all:.2f} ({b_steady:.2f}) -> {a_all:.2f} ({a_steady:.2f})",
+                    f"{b_all:.2f} ({b_steady:.2f}) [{b_tail:.0%}]"
+                    f" -> {a_all:.2f} ({a_steady:.2f}) [{a_tail:.0%}]",
                 )
                 if latency <= 1.0 or limit == 500:  # 2 s x 1200/min needs 50 in flight: past the ceiling
                     label = f"Rate: {latency * 1000:.0f} ms, {limit}/min, {inboxes} inbox(es): steady >= 0.9"
                     check(label, a_steady >= 0.9, f"{a_steady:.2f}")
+    if ONLY_RATES or ONLY_INBOXES != INBOXES:
+        return
     size = 6_000
     before, after = pair({"conversations": size, "inboxes": 3, "latency": 0.05}, "unlimited")
     shares = []
@@ -103,6 +138,33 @@ def rate(figure: Figure, check: Check) -> None:
     label = f"3 inboxes, 50 ms, no limit, {size:,}: wall / (requests x latency)"
     figure(label, f"{shares[0]:.2f} -> {shares[1]:.2f}")
     check("Rate: unlimited wall / (requests x latency) <= 0.25", shares[1] <= 0.25, f"{shares[1]:.2f}")
+
+
+#: The issue's own rows (issue 18): one inbox, 250 ms, 1,200 a minute, these many conversations.
+ISSUE_ROWS = (9_000, 30_000)
+
+
+def issue_rows(figure: Figure, check: Check) -> None:
+    """The scenarios the issue measured, as sized there: whole run >= 0.95 of the limit and, for
+    the longer, a tail under 5% of the run."""
+    latency, limit = 0.25, 1200
+    print("Issue 18's rows: one inbox, 250 ms, 1200/min: rate / limit (whole, steady) [tail]", flush=True)
+    for size in ISSUE_ROWS:
+        before, after = pair(
+            {"conversations": size, "inboxes": 1, "latency": latency},
+            f"issue-{size}",
+            max_requests_per_minute=limit,
+        )
+        arrivals = [run.stats["arrivals"]["/v1/conversations"] for run in (before, after)]
+        (b_all, b_steady), (a_all, a_steady) = (rates(times, limit) for times in arrivals)
+        b_tail, a_tail = (tail_share(times, limit) for times in arrivals)
+        figure(
+            f"{size:,} conversations ({len(arrivals[1])} listing requests)",
+            f"{b_all:.2f} ({b_steady:.2f}) [{b_tail:.0%}] -> {a_all:.2f} ({a_steady:.2f}) [{a_tail:.0%}]",
+        )
+        check(f"Issue row, {size:,}: whole run >= 0.95", a_all >= 0.95, f"{a_all:.2f}")
+        if size == max(ISSUE_ROWS):
+            check(f"Issue row, {size:,}: tail < 5%", a_tail < 0.05, f"{a_tail:.1%}")
 
 
 def view_sizes(run: Run) -> dict[str, int]:

@@ -7,10 +7,12 @@ Prints each section's figures, then PASS or FAIL per target; exits 1 if any targ
 
 By default (``budget.py``), each beside the previous release's figure: the request rate
 against ``max_requests_per_minute`` at 50 ms, 250 ms, 1 s and 2 s per request x limits 500
-and 1200 x 1, 3 and 40 inboxes; listing requests against the issue's tie-safe floor
-``ceil(N / (page - 1)) + walks`` and the design's ``ceil(N / (page - 1 - OUT_OF_PLACE_TOLERANCE))
-+ walks`` (README, "Performance") for each thing a server may do with ``limit``; peak memory at
-2k, 40k and 200k conversations, and within the 200k run after so many records.
+and 1200 x 1, 3 and 40 inboxes; the issue's own rows (``issue``: one inbox, 250 ms, 1,200 a
+minute, 9,000 and 30,000 conversations, whole run and tail); listing requests against the
+issue's tie-safe floor ``ceil(N / (page - 1)) + walks`` and the design's
+``ceil(N / (page - 1 - OUT_OF_PLACE_TOLERANCE)) + walks`` (README, "Performance") for each
+thing a server may do with ``limit``; peak memory at 2k, 40k and 200k conversations, and
+within the 200k run after so many records.
 ``python benchmarks/run.py all`` adds: CPU against the raw baseline; requests under every
 reading of the cursor; requests for 1, 3 and 40 inboxes; and
 ``lookback``, the messages' idle-run cost on a busy account against the fixed 7-day lookback.
@@ -193,6 +195,10 @@ def rate() -> None:
     budget.rate(figure, check)
 
 
+def issue() -> None:
+    budget.issue_rows(figure, check)
+
+
 def requests() -> None:
     budget.requests(figure, check)
 
@@ -221,9 +227,9 @@ def lookback(per_day: int = 5_000, days: int = 8) -> None:
 def main() -> int:
     started = time.perf_counter()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; scratch files in {WORK}")
-    sections = sys.argv[1:] or ["rate", "requests", "memory"]
+    sections = sys.argv[1:] or ["rate", "issue", "requests", "memory"]
     if sections == ["all"]:
-        sections = ["cpu", "readings", "inboxes", "rate", "requests", "memory", "lookback"]
+        sections = ["cpu", "readings", "inboxes", "rate", "issue", "requests", "memory", "lookback"]
     for name in sections:
         globals()[name]()
     print(f"\nTargets (the benchmark took {time.perf_counter() - started:.0f} s):")

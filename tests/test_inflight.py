@@ -177,7 +177,7 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
     # 300 records down from 00:30 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
     assert splitting.boundaries(
-        "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), None, 3, shares=splitter.shares
+        "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), 3, shares=splitter.shares
     ) == ["2025-01-01T00:22:30.000000Z", "2025-01-01T00:15:00.000000Z", "2025-01-01T00:07:30.000000Z"]
     # a window with a floor of its own: the shares of what lies between them
     assert splitter.shares("2025-01-01T00:30:00.000000Z", "2025-01-01T00:15:00.000000Z", 2) == [
@@ -188,16 +188,14 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
 
 def test_without_counts_a_window_is_split_evenly_in_time_on_whole_seconds_strictly_inside() -> None:
     top, floor = "2025-01-01T00:00:40.500000Z", "2025-01-01T00:00:00.000000Z"
-    assert splitting.boundaries(top, floor, floor, None, 3, shares=None) == [
+    assert splitting.boundaries(top, floor, floor, 3, shares=None) == [
         "2025-01-01T00:00:30.000000Z",
         "2025-01-01T00:00:20.000000Z",
         "2025-01-01T00:00:10.000000Z",
     ]
-    narrow = splitting.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, None, 4, shares=None)
+    narrow = splitting.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, 4, shares=None)
     assert narrow == ["2025-01-01T00:00:02.000000Z", "2025-01-01T00:00:01.000000Z"], "fewer seconds"
-    assert splitting.boundaries(top, None, None, None, 3, shares=None) == [], "nowhere to end"
-    found = "2025-01-01T00:00:12.000000Z"
-    assert splitting.boundaries(top, None, None, found, 1, shares=None) == [found], "the count's own"
+    assert splitting.boundaries(top, None, None, 3, shares=None) == [], "nowhere to end"
 
 
 # -- the run, on a fake clock ----------------------------------------------------------------

@@ -32,9 +32,11 @@ from tap_heymarket import clock
 from tap_heymarket.timestamps import parse_instant
 
 #: A split costs one page that both sides read: a window with fewer pages left than this is
-#: not split (a split costs at most 1/4 more requests of what is left; it is only made
-#: while the budget needs more windows in flight, so a latency-free run barely splits).
-MIN_PAGES = 4
+#: not split. A split is only made while the budget has free slots (so a latency-free run
+#: barely splits), where the page more costs no time, and the run's end is spread over at
+#: most this many round trips: two, not four (at 1 s and 1,200 a minute, four pages left in
+#: the last windows were a fifth of a short run; the latency-free request counts are the same).
+MIN_PAGES = 2
 HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
 SMOOTHING = 0.2  # weight of the newest value in the main thread's and workers' moving averages
 ROUND_TRIPS = 9  # the latest round trips whose median is the service time
@@ -187,6 +189,15 @@ class InFlight:
         """Windows in flight now."""
         with self._lock:
             return len(self._active)
+
+
+def near_the_end(upper: str | None, floor: str | None, pages_left: float | None) -> bool:
+    """Whether a window split off a walk's bottom (an ``upper``, no ``floor``: it reads to the
+    listing's end) is too close to that end to split again: fewer than twice :data:`MIN_PAGES`
+    pages left by an estimate that rests on where the counts say the listing ends. A part cut
+    below the real end would cost two empty pages (an empty page is asked twice) at the very
+    end of the run, the longest tail there is."""
+    return upper is not None and floor is None and (pages_left or 0.0) < 2 * MIN_PAGES
 
 
 def _average(old: float | None, new: float) -> float:

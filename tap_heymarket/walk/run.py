@@ -74,8 +74,7 @@ class Walk:
         strays: dict[t.Any, str] = {}
         handoff = Handoff(stream.primary_keys[0])
         reason = ""
-        for key, window in tracked.items():
-            self._start(key, window)
+        self._start_all(windows, tracked)
         progress = self._progress(windows)
         held = saved_instant(state.get("replication_key_value"))
         if stream.end_date is not None and held is not None:
@@ -141,6 +140,15 @@ class Walk:
         except BaseException:
             self.pool.close()
             raise
+
+    def _start_all(self, windows: list[Window], tracked: dict[str, Window]) -> None:
+        """The planned windows, each to a worker; the count the first split needs goes out
+        first, beside their first pages (:meth:`~tap_heymarket.walk.splitting.Splitter.start`)."""
+        splitter = self.stream.splitter
+        if splitter is not None and self.inflight is not None:
+            splitter.start(windows)
+        for key, window in tracked.items():
+            self._start(key, window)
 
     def _start(self, key: str, window: Window, *, reserved: bool = False) -> None:
         """Hand a window to a worker (``reserved``: into the slot its split claimed)."""

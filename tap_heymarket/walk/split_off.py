@@ -3,21 +3,19 @@
 A walk is sequential: to read at the request budget, a long window gives the part of its
 walk below one or more boundaries to other workers while fewer windows are in flight than
 the budget needs (:mod:`tap_heymarket.walk.inflight`). Where the cuts lie is the count's
-(:class:`~tap_heymarket.walk.splitting.Splitter`, its boundary for a walk's first split,
-else its shares of the records), else an even split of time; how many parts, the free slots
-claimed at once. Exactly once across each boundary is the sift's and the cursor's
-(:mod:`tap_heymarket.walk.splitting`).
+shares of the records (:class:`~tap_heymarket.walk.splitting.Splitter`), else an even split
+of time; how many parts, the free slots claimed at once. Exactly once across each boundary
+is the sift's and the cursor's (:mod:`tap_heymarket.walk.splitting`).
 """
 
 from __future__ import annotations
 
-import math
 import typing as t
 
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.walk.inflight import MIN_PAGES, InFlight, Walked
+from tap_heymarket.walk.inflight import InFlight, Walked, near_the_end
 from tap_heymarket.walk.plan import Window
-from tap_heymarket.walk.splitting import SEARCHING, Searching, boundaries
+from tap_heymarket.walk.splitting import SEARCHING, boundaries
 
 if t.TYPE_CHECKING:
     from tap_heymarket.walk.cursor import Cursor
@@ -44,23 +42,21 @@ class SplitOff:
         inflight = self.inflight
         if inflight is None or after is None or after.date is None or not window.long or not values:
             return []
-        if not inflight.has_room():
+        if not inflight.has_room() or self._searching(window, values):
             return []
-        boundary, left = self._count_boundary(window, after.date, values)
-        if boundary is SEARCHING:
+        left = self._pages_left(window, after.date, walked)
+        if left is None or near_the_end(window.upper, window.floor, left):
             return []
-        estimate = self._pages_left(window, after.date, walked)
-        if boundary is None:
-            left, wanted = estimate, inflight.room()
-        else:  # the count's boundary: one part, or as many as keep MIN_PAGES each at its density
-            wanted = 1 if estimate is None else max(1, int(estimate // MIN_PAGES) - 1)
-        parts = inflight.claim(window_key(key), left, wanted) if left is not None else 0
+        wanted = inflight.room()
+        splitter = self.source.splitter
+        if splitter is not None and window.upper is None and window.floor is None:  # its share
+            wanted = splitter.parts_for(left, self.source.page_size.expected, inflight.target, wanted)
+        parts = inflight.claim(window_key(key), left, wanted)
         if not parts:
             return []
-        splitter = self.source.splitter
         bottom = window.floor or self._bottom()
         shares = splitter.shares if splitter is not None else None
-        bounds = boundaries(after.date, window.floor, bottom, boundary, parts, shares=shares)
+        bounds = boundaries(after.date, window.floor, bottom, parts, shares=shares)
         if len(bounds) < parts:
             inflight.release(parts - len(bounds))
         if not bounds:
@@ -80,22 +76,17 @@ class SplitOff:
             for name, upper, low in zip(names, bounds, lows, strict=True)
         ]
 
-    def _count_boundary(
-        self, window: Window, top: str, values: list[str]
-    ) -> tuple[str | Searching | None, float | None]:
-        """A walk's top window splits first where the count says half the records lie (the
-        search runs beside the walk: :data:`SEARCHING` until it is done), once per stream."""
+    def _searching(self, window: Window, values: list[str]) -> bool:
+        """Whether a walk's top window waits for the total's count to place its first split
+        (the count went out beside the first pages: :meth:`.Splitter.start`), once per stream."""
         splitter = self.source.splitter
         if window.floor is not None or window.upper is not None or splitter is None:
-            return None, None
+            return False
         oldest, newest = min(values), max(values)
         span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
         service = self.inflight.service if self.inflight is not None else None
-        wait = min(service or 0.0, MAX_WAIT) / 2  # a search under way is about that close
-        found = splitter.search_in_background(oldest, span, len(values), newest, wait)
-        if isinstance(found, str) and found < top:
-            return found, math.inf
-        return (SEARCHING, None) if found is SEARCHING else (None, None)
+        wait = min(service or 0.0, MAX_WAIT) / 2  # a count under way is about that close
+        return splitter.search_in_background(oldest, span, len(values), newest, wait) is SEARCHING
 
     def _bottom(self) -> str | None:
         """Where a walk's bottom window probably ends (the counts asked so far say)."""

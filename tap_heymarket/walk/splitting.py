@@ -3,21 +3,22 @@
 One walk is sequential (each cursor comes from the page before), so a one-inbox account has
 two walks (its open and closed views) and a long backfill runs at two requests per round
 trip, far below the API's 500 a minute when requests take 250 ms. A walk with a long way to
-go is therefore cut, after its first page, at a boundary ``b`` chosen from the listing's count
-endpoint (whose ``date`` counts what is older): the walk goes on down to ``b``, and a new
-window reads from ``b`` down to the old floor, on another worker.
+go is therefore cut, after its first page, at boundaries ``b`` placed by the listing's count
+endpoint (whose ``date`` counts what is older) and that page's density: the walk goes on down
+to the first ``b``, and new windows read from each ``b`` down to the next, on other workers.
 
 Exactly once across the boundary under every reading of the cursor: ``b`` is a whole second,
 so any server's truncation leaves it as it is; the lower window's first cursor is ``b`` and it
 keeps only values strictly below ``b``; the upper window keeps values at or above ``b`` and
 stops after the page that reaches below it (ties at ``b`` included). What it costs: the
-count probes (shared by the walks of a stream, at most :data:`MAX_PROBES` per boundary) and
-one page per boundary that both sides read. Splitting stops when that would exceed
+count probes (shared by the walks of a stream: the total, asked anyway for progress, and
+:data:`RUNGS`) and one page per boundary that both sides read. Splitting stops when that would exceed
 :data:`OVERHEAD_SHARE` of the pages the walk has left, so small accounts never pay for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import threading
@@ -27,8 +28,9 @@ from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 
 MIN_PAGES = 40  # a walk with fewer pages left is not worth splitting
 OVERHEAD_SHARE = 0.04  # probes and boundary pages, as a share of the pages left
-MAX_PROBES = 3
-TOLERANCE = 0.15  # a boundary this close to the middle (as a share of the records) will do
+#: Where the first split's probes count, as shares of the span the first page's density gives
+#: the records below it: the middle, and where they should end (each its own request, at once).
+RUNGS = (0.5, 1.0)
 
 
 class Counter(t.Protocol):
@@ -37,24 +39,49 @@ class Counter(t.Protocol):
     def __call__(self, date: str | None) -> int: ...
 
 
+class Bounded(t.Protocol):
+    """A planned window's bounds (:class:`~tap_heymarket.plan.Window`)."""
+
+    @property
+    def floor(self) -> str | None: ...
+
+    @property
+    def upper(self) -> str | None: ...
+
+
 class Splitter:
-    """Chooses boundaries for one stream in one run; caches counts (its walks share them)."""
+    """Places boundaries for one stream in one run; caches counts (its walks share them).
+
+    Start-up takes one round trip: :meth:`start` asks ``count(None)`` beside the walks' first
+    pages, so when a walk's first page is back the count is too, and :meth:`search_in_background`
+    can at once say where the records lie: below the newest value read, as densely as that
+    page (the two views at once), down to where ``count(None)`` of them are used up
+    (:meth:`oldest`). The first window then splits into every free slot, evenly in records as
+    far as that says; the probes it fires (:data:`RUNGS`, each its own request, at once) refine
+    the estimate for the splits that follow and for the tail. Each count is asked once per run.
+    """
 
     def __init__(self, count: Counter, page_size: int = 30) -> None:
         self._count = count
         self.page_size = page_size
         self.probes = 0
         self._cache: dict[str | None, int] = {}
-        self._boundaries: dict[tuple[str | None, str | None], str | None] = {}
+        self._asking: dict[str | None, threading.Lock] = {}  # one request per date, at once per date
+        self._placed = False  # the first page's rate and probes are set (once per run)
         self._lock = threading.Lock()
-        self._counting = threading.Lock()
-        self._search_thread: threading.Thread | None = None
+        self._search_thread: threading.Thread | None = None  # the total's count, under way
+        self._probe_threads: list[threading.Thread] = []
         self.newest: str | None = None
-        self._searching = threading.Lock()
+        self.rate: float | None = None  # records a second at the top, from a walk's first page
 
     def count(self, date: str | None) -> int:
-        """``count(date)``, asked once per date per run (callers at once wait for one answer)."""
-        with self._counting:
+        """``count(date)``, asked once per date per run: callers of one date at once wait for
+        its one answer, counts of different dates go out at once."""
+        with self._lock:
+            if date in self._cache:
+                return self._cache[date]
+            asking = self._asking.setdefault(date, threading.Lock())
+        with asking:
             with self._lock:
                 if date in self._cache:
                     return self._cache[date]
@@ -64,92 +91,68 @@ class Splitter:
                 self._cache[date] = value
             return value
 
-    def boundary(
-        self, oldest: str, span: float, records: int, floor: str | None, top: str | None = None
-    ) -> str | None:
-        """A whole second between ``floor`` and ``oldest`` with about half of the records
-        between ``floor`` and ``top`` (None: the newest) below it, or None when the walk is not
-        worth splitting.
+    def start(self, windows: t.Iterable[Bounded]) -> None:
+        """Ask ``count(None)`` now, beside the first pages, if a planned window reads from the
+        newest record to the listing's end (the only window whose first split counts place):
+        it costs no request more, the progress count and the first split share it."""
+        if any(w.floor is None and w.upper is None for w in windows):
+            self._start_total()
 
-        ``oldest``, ``span`` (seconds) and ``records`` describe the walk's last page: its
-        density places the first probe; each further probe is placed by secant. Walks that
-        share their bounds (a stream's views, on their first page) share the boundary.
-        """
-        with self._searching:  # the views ask at once: one searches, the other waits for it
-            if (top, floor) not in self._boundaries:
-                self._boundaries[(top, floor)] = self._search(oldest, span, records, floor, top)
-            return self._boundaries[(top, floor)]
+    def _start_total(self) -> threading.Thread:
+        with self._lock:
+            if self._search_thread is None:
+                self._search_thread = self._probe(None, "count-total")
+            return self._search_thread
 
-    def _search(
-        self, oldest: str, span: float, records: int, floor: str | None, top: str | None
-    ) -> str | None:
-        newest = self.count(top)
-        below = self.count(floor) if floor is not None else 0
-        left = newest - below
-        if left < MIN_PAGES * self.page_size:
-            return None
-        target = below + left / 2
-        density = 2 * max(records, 1) / max(span, 1.0)  # records a second: two views, roughly
-        lower = parse_instant(floor) if floor is not None else None
-        high_t, high_c = parse_instant(oldest), newest
-        guess = high_t - dt.timedelta(seconds=(newest - target) / density)
-        best: tuple[float, str] | None = None
-        for _ in range(MAX_PROBES):
-            if lower is not None and guess <= lower:
-                guess = lower + (high_t - lower) / 2
-            candidate = format_instant(guess.replace(microsecond=0))
-            if candidate >= oldest or (floor is not None and candidate <= floor):
-                break
-            found = self.count(candidate)
-            miss = abs(found - target) / left
-            if best is None or miss < best[0]:
-                best = (miss, candidate)
-            if miss <= TOLERANCE:
-                break
-            if found > target:  # still too recent: go further back at the density seen so far
-                slope = max(high_c - found, 1) / max((high_t - guess).total_seconds(), 1.0)
-                high_t, high_c = guess, found
-                guess = guess - dt.timedelta(seconds=(found - target) / slope)
-            else:  # too far back: interpolate between this probe and the last one above
-                slope = max(high_c - found, 1) / max((high_t - guess).total_seconds(), 1.0)
-                guess = guess + dt.timedelta(seconds=(target - found) / slope)
-        return best[1] if best is not None and best[0] <= 0.35 else None
+    def _probe(self, date: str | None, name: str = "count-probe") -> threading.Thread:
+        thread = threading.Thread(target=self._count_quietly, args=(date,), name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _count_quietly(self, date: str | None) -> None:
+        with contextlib.suppress(Exception):  # a count that fails only costs the split, never the sync
+            self.count(date)
 
     def search_in_background(
         self, oldest: str, span: float, records: int, newest: str, wait: float = 0.0
-    ) -> str | Searching | None:
-        """:meth:`boundary` for a walk's first page, on a thread of its own, so the walk reads
-        on while the count is probed (start-up work overlaps with reading). The boundary once
-        found (None: not worth splitting), else :data:`SEARCHING`.
-
-        A search under way is waited for up to ``wait`` seconds: its probe left about when the
-        walk's page did, so it is nearly back, and every window split off then starts a round
-        trip sooner.
+    ) -> Searching | None:
+        """For a walk's first page (``records`` values between ``oldest`` and ``newest``,
+        ``span`` seconds apart): None once the counts can place boundaries (:meth:`shares`,
+        :meth:`oldest`) or the walk is not worth splitting; :data:`SEARCHING` while the total's
+        count is still under way (it is waited for up to ``wait`` seconds: it left about when
+        the page did, so it is nearly back, and every window split off then starts a round
+        trip sooner). Never a single boundary: the first split takes every free slot at once.
         """
-        with self._lock:
-            running = self._search_thread
-        if running is not None and wait > 0:
+        running = self._start_total()  # (already under way when the run started it)
+        if wait > 0:
             running.join(timeout=wait)
         with self._lock:
-            if (None, None) in self._boundaries:
-                return self._boundaries[(None, None)]
-            if self._search_thread is None:
-                self.newest = newest  # the count of everything stands at the newest value read
-                self._search_thread = threading.Thread(
-                    target=self._search_quietly,
-                    args=(oldest, span, records),
-                    name="count-probes",
-                    daemon=True,
-                )
-                self._search_thread.start()
-        return SEARCHING
+            if self._placed:
+                return None
+            if running.is_alive():
+                return SEARCHING
+            self._placed = True
+            total = self._cache.get(None)
+            if total is None or total < MIN_PAGES * self.page_size:  # no count, or not worth it
+                return None
+            self.newest = newest  # the count of everything stands at the newest value read
+            self.rate = 2 * max(records, 1) / max(span, 1.0)  # records a second: two views, roughly
+            top, seconds = parse_instant(newest), total / self.rate
+            dates = [format_instant(shifted(top, -dt.timedelta(seconds=seconds * q))) for q in RUNGS]
+            self._probe_threads = [self._probe(date) for date in dates if date < oldest]
+        return None
 
-    def _search_quietly(self, oldest: str, span: float, records: int) -> None:
-        try:
-            self.boundary(oldest, span, records, None)
-        except Exception:  # a count that fails only costs the split, never the sync
-            with self._lock:
-                self._boundaries[(None, None)] = None
+    def parts_for(self, pages_left: float | None, page: int, target: int, room: int) -> int:
+        """Parts a walk's first window splits into (``room`` at most): its share of the windows
+        the budget wants in flight (``target``), as its records left (``pages_left`` pages of
+        ``page``) are of the account's count, less its own slot. The walks' first pages come
+        back at about the same time: the first must not take every slot from the others."""
+        with self._lock:
+            total = self._cache.get(None)
+        if not total or pages_left is None:
+            return room
+        share = min(max(pages_left * max(page - 1, 1) / total, 0.0), 1.0)
+        return max(1, min(room, round(target * share) - 1))
 
     def shares(self, top: str, low: str, parts: int) -> list[str] | None:
         """``parts`` instants below ``top``, newest first, that cut the records between ``low``
@@ -181,25 +184,35 @@ class Splitter:
         """About where the listing's records end, from the counts asked so far (no request).
 
         The lowest probe's count, drained at the rate the two lowest points show (records a
-        second, the whole account's: a span of time, whatever the walk's scope), places it;
-        the newest value the search started from stands for the count of everything. None
-        until a search has probed. Only a split's balance rests on it, never a record.
+        second, the whole account's: a span of time, whatever the walk's scope), places it,
+        never below a probe that counted none; the newest value read stands for the count
+        of everything. With no probe back yet, the first page's density says it (drained
+        from the newest value). None until then. Only a split's balance rests on it, never a record.
         """
         with self._lock:
             points = sorted((d, c) for d, c in self._cache.items() if d is not None)
-            newest = self.newest
-            if newest is not None and None in self._cache and (not points or newest > points[-1][0]):
-                points.append((newest, self._cache[None]))
-        if len(points) < 2:
+            newest, rate, total = self.newest, self.rate, self._cache.get(None)
+            if newest is not None and total is not None and (not points or newest > points[-1][0]):
+                points.append((newest, total))
+        empty = max((d for d, c in points if c <= 0), default=None)
+        counted = [(d, c) for d, c in points if c > 0]
+        if len(counted) < 2:
+            if empty is not None:
+                return empty
+            if len(counted) == 1 and rate and counted[0][0] == newest:
+                return _drained(counted[0][0], counted[0][1], rate)
             return None
-        (low, below), (high, above) = points[0], points[1]
-        if below <= 0:
-            return low
+        (low, below), (high, above) = counted[0], counted[1]
         seconds = (parse_instant(high) - parse_instant(low)).total_seconds()
         if above <= below or seconds <= 0:
-            return None
-        rate = (above - below) / seconds
-        return format_instant(shifted(parse_instant(low), -dt.timedelta(seconds=below / rate)))
+            return empty
+        end = _drained(low, below, (above - below) / seconds)
+        return max(end, empty) if empty is not None else end
+
+
+def _drained(date: str, count: int, rate: float) -> str:
+    """Where ``count`` records below ``date`` end at ``rate`` records a second."""
+    return format_instant(shifted(parse_instant(date), -dt.timedelta(seconds=count / rate)))
 
 
 class Searching:
@@ -238,7 +251,6 @@ def boundaries(
     top: str,
     floor: str | None,
     bottom: str | None,
-    found: str | Searching | None,
     parts: int,
     *,
     shares: t.Callable[[str, str, int], list[str] | None] | None,
@@ -246,18 +258,15 @@ def boundaries(
     """Where a window reading down from ``top`` to ``floor`` (None: the listing's end, about
     ``bottom``) splits into ``parts`` more: whole seconds strictly inside, newest first.
 
-    The count's own boundary (``found``) when one part is split off; else the shares of the
-    records the counts asked so far say (``shares``), else an even split of the time. Fewer
+    The shares of the records the counts asked so far say (``shares``), else an even split of
+    the time. Fewer
     when the span has fewer whole seconds, none when nothing says where the listing ends.
     """
-    if isinstance(found, str) and (parts == 1 or bottom is None):
-        candidates = [found]
-    elif bottom is None:
+    if bottom is None:
         return []
-    else:
-        candidates = (shares(top, bottom, parts) if shares is not None else None) or even_splits(
-            top, bottom, parts
-        )
+    candidates = (shares(top, bottom, parts) if shares is not None else None) or even_splits(
+        top, bottom, parts
+    )
     out: list[str] = []
     for candidate in candidates:
         if (floor or "") < candidate < (out[-1] if out else top):
