@@ -98,6 +98,22 @@ def tail_share(arrivals: list[float], limit: int, window: int = 10) -> float:
     return (arrivals[-1] - last_busy) / span
 
 
+def rate_pair(
+    figure: Figure, label: str, sandbox: dict[str, t.Any], name: str, limit: int
+) -> tuple[float, float, float]:
+    """One scenario at ``limit`` a minute, before and after: prints rate / limit (whole run,
+    steady part) and the tail share of each; returns this tree's."""
+    before, after = pair(sandbox, name, max_requests_per_minute=limit)
+    arrivals = [run.stats["arrivals"]["/v1/conversations"] for run in (before, after)]
+    (b_all, b_steady), (a_all, a_steady) = (rates(times, limit) for times in arrivals)
+    b_tail, a_tail = (tail_share(times, limit) for times in arrivals)
+    figure(
+        f"{label} ({len(arrivals[1])} requests)",
+        f"{b_all:.2f} ({b_steady:.2f}) [{b_tail:.0%}] -> {a_all:.2f} ({a_steady:.2f}) [{a_tail:.0%}]",
+    )
+    return a_all, a_steady, a_tail
+
+
 def rate(figure: Figure, check: Check) -> None:
     """Rate / limit for every latency x limit x inbox count; wall / (requests x latency) unlimited."""
     print(
@@ -111,19 +127,9 @@ def rate(figure: Figure, check: Check) -> None:
             requests = math.ceil(limit / 60 * (4 * latency + 4))
             for inboxes in ONLY_INBOXES:
                 size = 29 * requests
-                before, after = pair(
-                    {"conversations": size, "inboxes": inboxes, "latency": latency},
-                    f"rate-{latency}-{limit}-{inboxes}",
-                    max_requests_per_minute=limit,
-                )
-                arrivals = [run.stats["arrivals"]["/v1/conversations"] for run in (before, after)]
-                (b_all, b_steady), (a_all, a_steady) = (rates(times, limit) for times in arrivals)
-                b_tail, a_tail = (tail_share(times, limit) for times in arrivals)
-                figure(
-                    f"{latency * 1000:>4.0f} ms, {limit}/min, {inboxes:>2} inbox(es), {size:,} conv.",
-                    f"{b_all:.2f} ({b_steady:.2f}) [{b_tail:.0%}]"
-                    f" -> {a_all:.2f} ({a_steady:.2f}) [{a_tail:.0%}]",
-                )
+                label = f"{latency * 1000:>4.0f} ms, {limit}/min, {inboxes:>2} inbox(es), {size:,} conv."
+                sandbox = {"conversations": size, "inboxes": inboxes, "latency": latency}
+                _, a_steady, _ = rate_pair(figure, label, sandbox, f"rate-{latency}-{limit}-{inboxes}", limit)
                 if latency <= 1.0 or limit == 500:  # 2 s x 1200/min needs 50 in flight: past the ceiling
                     label = f"Rate: {latency * 1000:.0f} ms, {limit}/min, {inboxes} inbox(es): steady >= 0.9"
                     check(label, a_steady >= 0.9, f"{a_steady:.2f}")
@@ -150,18 +156,8 @@ def issue_rows(figure: Figure, check: Check) -> None:
     latency, limit = 0.25, 1200
     print("Issue 18's rows: one inbox, 250 ms, 1200/min: rate / limit (whole, steady) [tail]", flush=True)
     for size in ISSUE_ROWS:
-        before, after = pair(
-            {"conversations": size, "inboxes": 1, "latency": latency},
-            f"issue-{size}",
-            max_requests_per_minute=limit,
-        )
-        arrivals = [run.stats["arrivals"]["/v1/conversations"] for run in (before, after)]
-        (b_all, b_steady), (a_all, a_steady) = (rates(times, limit) for times in arrivals)
-        b_tail, a_tail = (tail_share(times, limit) for times in arrivals)
-        figure(
-            f"{size:,} conversations ({len(arrivals[1])} listing requests)",
-            f"{b_all:.2f} ({b_steady:.2f}) [{b_tail:.0%}] -> {a_all:.2f} ({a_steady:.2f}) [{a_tail:.0%}]",
-        )
+        sandbox = {"conversations": size, "inboxes": 1, "latency": latency}
+        a_all, _, a_tail = rate_pair(figure, f"{size:,} conversations", sandbox, f"issue-{size}", limit)
         check(f"Issue row, {size:,}: whole run >= 0.95", a_all >= 0.95, f"{a_all:.2f}")
         if size == max(ISSUE_ROWS):
             check(f"Issue row, {size:,}: tail < 5%", a_tail < 0.05, f"{a_tail:.1%}")
