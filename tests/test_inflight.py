@@ -15,7 +15,7 @@ from heymarket_sandbox.server import Fault
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.streams import ConversationsStream
 from tap_heymarket.walk import inflight, splitting
-from tap_heymarket.walk.inflight import InFlight, Pooled, Walked
+from tap_heymarket.walk.inflight import InFlight, Walked
 from tap_heymarket.walk.splitting import Splitter, even_splits
 from tests.cases import CASES, READING_PARAMS
 from tests.harness import config_for, run_sync
@@ -92,20 +92,6 @@ def test_pages_left_come_from_the_windows_own_density() -> None:
     walked = Walked()
     walked.add(["2025-01-01T00:01:40.000000Z", "2025-01-01T00:00:00.000000Z"], 100)  # 1 a second
     assert walked.pages_between("2025-01-01T00:00:00.000000Z", "2024-12-31T23:43:20.000000Z", 11) == 100
-
-
-def test_a_late_windows_pages_left_come_from_its_walks_density_over_every_window() -> None:
-    pool = Pooled()
-    top = Walked(pool=pool)  # the walk's first window: 1,000 records over 1,000 s, 1 a second
-    top.add(["2025-01-01T01:00:00.000000Z", "2025-01-01T00:43:20.000000Z"], 1_000)
-    late, alone = Walked(pool=pool), Walked()  # split off lower down: 30 records in 10 s
-    for walked in (late, alone):
-        walked.add(["2025-01-01T00:10:00.000000Z", "2025-01-01T00:09:50.000000Z"], 30)
-    assert (pool.records, pool.seconds) == (1_030, 1_010.0)
-    top_of_late, floor = "2025-01-01T00:09:50.000000Z", "2024-12-31T23:53:00.000000Z"  # 1,010 s
-    assert late.pages_between(top_of_late, floor, 11) == 103, "the walk's 1,030 in 1,010 s"
-    assert alone.pages_between(top_of_late, floor, 11) == 303, "alone, its one page's 3 a second"
-    assert late.pages_between(floor, top_of_late, 11) == 0, "a floor above the top: nothing left"
 
 
 def test_an_even_split_of_time_is_a_whole_second_strictly_inside() -> None:

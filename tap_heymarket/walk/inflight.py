@@ -205,64 +205,29 @@ def _average(old: float | None, new: float) -> float:
     return new if old is None else (1 - SMOOTHING) * old + SMOOTHING * new
 
 
-class Pooled:
-    """What every window of one walk (one scope: its inboxes and view) has read so far, summed:
-    records and seconds of ``updated`` covered. A window split off late has read a page or two,
-    whose density alone is often half or twice the truth; the walk's, over every page its
-    windows read, is what estimates the pages a late window has left (the tail's splits)."""
-
-    def __init__(self) -> None:
-        self.records = 0
-        self.seconds = 0.0
-        self._lock = threading.Lock()
-
-    def add(self, records: int, seconds: float) -> None:
-        with self._lock:
-            self.records += records
-            self.seconds += max(seconds, 0.0)
-
-    def density(self) -> float | None:
-        """Records a second over every span the walk's windows read (None: under a second)."""
-        with self._lock:
-            return self.records / self.seconds if self.seconds >= 1.0 else None
-
-
 @dataclasses.dataclass
 class Walked:
-    """What one window has read so far: its newest and oldest values and how many records
-    (``pool``: its walk's windows together, which its pages are added to as well)."""
+    """What one window has read so far: its newest and oldest values and how many records."""
 
     newest: str | None = None
     oldest: str | None = None
     records: int = 0
-    pool: Pooled | None = None
 
     def add(self, values: list[str], kept: int) -> None:
         """Count one page."""
-        before = self.span()
         if values:
             self.newest = max(values) if self.newest is None else max(self.newest, *values)
             self.oldest = min(values) if self.oldest is None else min(self.oldest, *values)
         self.records += kept
-        if self.pool is not None:
-            self.pool.add(kept, self.span() - before)
-
-    def span(self) -> float:
-        """Seconds between the newest and oldest values read (0: fewer than two)."""
-        if self.newest is None or self.oldest is None:
-            return 0.0
-        return (parse_instant(self.newest) - parse_instant(self.oldest)).total_seconds()
 
     def density(self) -> float:
-        """Records a second: the walk's over all its windows where that covers more time than
-        this window's own span (at least one second's worth), else this window's own."""
+        """Records a second over the span read so far (at least one second's worth)."""
         if self.newest is None or self.oldest is None:
             return 0.0
-        span = self.span()
-        pooled = self.pool.density() if self.pool is not None and self.pool.seconds > span else None
-        return pooled if pooled is not None else self.records / max(span, 1.0)
+        span = (parse_instant(self.newest) - parse_instant(self.oldest)).total_seconds()
+        return self.records / max(span, 1.0)
 
     def pages_between(self, top: str, floor: str, page: int) -> float:
-        """Pages left between ``top`` and ``floor`` at that density."""
+        """Pages left between ``top`` and ``floor`` at this window's own density."""
         seconds = (parse_instant(top) - parse_instant(floor)).total_seconds()
         return max(seconds, 0.0) * self.density() / max(page - 1, 1)

@@ -94,9 +94,8 @@ class SplitOff:
         return splitter.oldest() if splitter is not None else None
 
     def _pages_left(self, window: Window, top: str, walked: Walked) -> float | None:
-        """About how many pages a window has left below ``top`` (None: cannot say): its walk's
-        density (every window of it, :class:`.Pooled`) over the time it has left, down to its
-        floor or where the listing ends."""
+        """About how many pages a window has left below ``top`` (None: cannot say): its own
+        density over the time it has left, down to its floor or where the listing ends."""
         bottom = window.floor or self._bottom()
         return None if bottom is None else walked.pages_between(top, bottom, self.source.page_size.expected)
 

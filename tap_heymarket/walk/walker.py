@@ -18,12 +18,11 @@ to other workers (:mod:`tap_heymarket.walk.split_off`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 import typing as t
 
 from tap_heymarket.errors import AccessDeniedError, HeymarketFatalError
-from tap_heymarket.walk.inflight import InFlight, Pooled, Walked
+from tap_heymarket.walk.inflight import InFlight, Walked
 from tap_heymarket.walk.page_size import LimitRefusedError, PageRequest, PageSize, Sent
 from tap_heymarket.walk.pagination import (
     Cursor,
@@ -105,7 +104,6 @@ class WindowWalker:
         #: boundary, and records out of place below a boundary belong to the window there
         #: (:mod:`tap_heymarket.walk.sift`)
         self.split_floors: dict[str, str | None] = {}
-        self._pools: dict[str, Pooled] = {}  # each walk's windows' reads together, by scope
 
     def read(self, key: str, window: Window) -> t.Iterator[Page]:
         """Pages of one window, newest first, down to its floor."""
@@ -118,7 +116,7 @@ class WindowWalker:
         memo = Memo(self.split_floors.pop(key, window.floor))
         reported = 0
         sent: Sent | None = None
-        walked = Walked(pool=self._pool(window.scope))
+        walked = Walked()
         with source.get_http_request_counter() as counter:
             counter.with_context(window.scope)
             while not paginator.finished:
@@ -172,10 +170,6 @@ class WindowWalker:
                     handoff=sifted.handoff,
                     first=paginator.count == 1,
                 )
-
-    def _pool(self, scope: dict[str, t.Any]) -> Pooled:
-        """The reads of every window of the walk ``scope`` names (see :class:`.Pooled`)."""
-        return self._pools.setdefault(json.dumps(scope, sort_keys=True, default=str), Pooled())
 
     def _fetch_page(
         self, scope: dict[str, t.Any], cursor: Cursor | None, held: Sent | None
