@@ -119,11 +119,12 @@ def test_the_first_page_reads_on_while_the_total_is_under_way_then_splits_on_it(
     assert splitter.search_in_background(*FIRST_PAGE, STUCK) is None  # waits for the total, then places
     # 3,600 records at the first page's one a second: they end an hour below the newest value
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
+    # three parts of 1,029 and, where the records only probably end, half a share (514)
     parts = splitting.boundaries(NEWEST, None, splitter.oldest(), 3, shares=splitter.shares)
     assert parts == [
-        "2025-01-01T00:45:00.000000Z",
-        "2025-01-01T00:30:00.000000Z",
-        "2025-01-01T00:15:00.000000Z",
+        "2025-01-01T00:42:51.000000Z",
+        "2025-01-01T00:25:42.000000Z",
+        "2025-01-01T00:08:34.000000Z",
     ]
 
 

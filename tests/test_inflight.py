@@ -175,14 +175,39 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
     for date in counts:
         splitter.count(date)
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
-    # 300 records down from 00:30 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
+    # 300 records down from 00:30 to a floor at 00:00 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
     assert splitting.boundaries(
-        "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), 3, shares=splitter.shares
+        "2025-01-01T00:30:00.000000Z",
+        "2025-01-01T00:00:00.000000Z",
+        splitter.oldest(),
+        3,
+        shares=splitter.shares,
     ) == ["2025-01-01T00:22:30.000000Z", "2025-01-01T00:15:00.000000Z", "2025-01-01T00:07:30.000000Z"]
     # a window with a floor of its own: the shares of what lies between them
     assert splitter.shares("2025-01-01T00:30:00.000000Z", "2025-01-01T00:15:00.000000Z", 2) == [
         "2025-01-01T00:25:00.000000Z",
         "2025-01-01T00:20:00.000000Z",
+    ]
+
+
+def test_the_part_that_reads_to_the_listings_estimated_end_gets_half_a_share() -> None:
+    # as above, but no floor: the listing's end (00:00) is only the counts' estimate, so the
+    # bottom part takes half a share (42.9 records) and the three above it 85.7 each
+    counts = {None: 300, "2025-01-01T00:10:00.000000Z": 100}
+    splitter = Splitter(lambda date: counts[date])
+    splitter.newest = "2025-01-01T00:30:00.000000Z"
+    for date in counts:
+        splitter.count(date)
+    assert splitting.OPEN_END_SHARE == 0.5
+    assert splitting.boundaries(
+        "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), 3, shares=splitter.shares
+    ) == ["2025-01-01T00:21:25.000000Z", "2025-01-01T00:12:51.000000Z", "2025-01-01T00:04:17.000000Z"]
+    # without counts, in time: 40.5 s in 3.5 shares of 11.6 s, cut on whole seconds
+    top, end = "2025-01-01T00:00:40.500000Z", "2025-01-01T00:00:00.000000Z"
+    assert splitting.boundaries(top, None, end, 3, shares=None) == [
+        "2025-01-01T00:00:28.000000Z",
+        "2025-01-01T00:00:17.000000Z",
+        "2025-01-01T00:00:05.000000Z",
     ]
 
 

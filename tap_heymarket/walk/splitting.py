@@ -28,6 +28,11 @@ from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 
 MIN_PAGES = 40  # a walk with fewer pages left is not worth splitting
 OVERHEAD_SHARE = 0.04  # probes and boundary pages, as a share of the pages left
+#: The share of records the part that reads to the listing's end gets, against each other
+#: part's: where the listing ends is only estimated (:meth:`Splitter.oldest`), and a bottom part
+#: with more to read than the others is the walk that goes on alone at the run's end, while one
+#: with less ends early and its slot goes to a window still far from done.
+OPEN_END_SHARE = 0.5
 #: Where the first split's probes count, as shares of the span the first page's density gives
 #: the records below it: the middle, and where they should end (each its own request, at once).
 RUNGS = (0.5, 1.0)
@@ -154,7 +159,7 @@ class Splitter:
         share = min(max(pages_left * max(page - 1, 1) / total, 0.0), 1.0)
         return max(1, min(room, round(target * share) - 1))
 
-    def shares(self, top: str, low: str, parts: int) -> list[str] | None:
+    def shares(self, top: str, low: str, parts: int, last: float = 1.0) -> list[str] | None:
         """``parts`` instants below ``top``, newest first, that cut the records between ``low``
         and ``top`` in equal shares as the counts asked so far say (linear between them, none
         below :meth:`oldest`); None when they cannot say. The counts are the whole account's:
@@ -176,7 +181,7 @@ class Splitter:
         high, base = _count_at(curve, parse_instant(top)), _count_at(curve, parse_instant(low))
         if high <= base:
             return None
-        share = (high - base) / (parts + 1)
+        share = (high - base) / (parts + last)
         cuts = [_instant_of(curve, high - share * n) for n in range(1, parts + 1)]
         return [format_instant(cut.replace(microsecond=0)) for cut in cuts]
 
@@ -238,11 +243,11 @@ def _instant_of(curve: list[tuple[dt.datetime, float]], count: float) -> dt.date
     return curve[-1][0]
 
 
-def even_splits(top: str, floor: str, parts: int) -> list[str]:
+def even_splits(top: str, floor: str, parts: int, last: float = 1.0) -> list[str]:
     """``parts`` whole seconds cutting the time between ``floor`` and ``top`` evenly, newest
     first (those that fall outside, or on one another, left out)."""
     low, high = parse_instant(floor), parse_instant(top)
-    step = (high - low) / (parts + 1)
+    step = (high - low) / (parts + last)
     cuts = [format_instant((high - step * n).replace(microsecond=0)) for n in range(1, parts + 1)]
     return [cut for n, cut in enumerate(cuts) if floor < cut < top and (n == 0 or cut < cuts[n - 1])]
 
@@ -253,7 +258,7 @@ def boundaries(
     bottom: str | None,
     parts: int,
     *,
-    shares: t.Callable[[str, str, int], list[str] | None] | None,
+    shares: t.Callable[[str, str, int, float], list[str] | None] | None,
 ) -> list[str]:
     """Where a window reading down from ``top`` to ``floor`` (None: the listing's end, about
     ``bottom``) splits into ``parts`` more: whole seconds strictly inside, newest first.
@@ -264,8 +269,9 @@ def boundaries(
     """
     if bottom is None:
         return []
-    candidates = (shares(top, bottom, parts) if shares is not None else None) or even_splits(
-        top, bottom, parts
+    last = 1.0 if floor is not None else OPEN_END_SHARE
+    candidates = (shares(top, bottom, parts, last) if shares is not None else None) or even_splits(
+        top, bottom, parts, last
     )
     out: list[str] = []
     for candidate in candidates:
