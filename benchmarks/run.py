@@ -16,6 +16,9 @@ within the 200k run after so many records.
 ``python benchmarks/run.py all`` adds: CPU against the raw baseline; requests under every
 reading of the cursor; requests for 1, 3 and 40 inboxes; and
 ``lookback``, the messages' idle-run cost on a busy account against the fixed 7-day lookback.
+``BENCH_SEEDS=1,2,3,4,5`` makes each rate figure the mean over those sandbox accounts (a short
+run's tail depends on where one account's records lie); ``BENCH_RATE``, ``BENCH_INBOXES`` and
+``BENCH_RELEASE`` are in ``budget.py``.
 """
 
 from __future__ import annotations

@@ -33,9 +33,17 @@ class Sandbox:
     """``python -m heymarket_sandbox`` on a free port; a context manager."""
 
     def __init__(
-        self, conversations: int, inboxes: int = 3, latency: float = 0.0, reading: str = "", *extra: str
+        self,
+        conversations: int,
+        inboxes: int = 3,
+        latency: float = 0.0,
+        reading: str = "",
+        *extra: str,
+        seed: int | None = None,
     ) -> None:
         args = [PYTHON, "-m", "heymarket_sandbox", "--port", "0"]
+        if seed is not None:  # another account of the same size and shape (default: the sandbox's)
+            args += ["--seed", str(seed)]
         args += ["--conversations", str(conversations), "--inboxes", str(inboxes)]
         args += ["--latency", str(latency), "--reading", reading, *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
