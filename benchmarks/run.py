@@ -32,6 +32,7 @@ import sys
 import time
 
 import budget
+import standin_rows
 from support import WORK, Run, Sandbox, baseline, record_set, tap
 
 from tap_heymarket.walk.page_order import OUT_OF_PLACE_TOLERANCE
@@ -200,6 +201,10 @@ def rate() -> None:
 
 def issue() -> None:
     budget.issue_rows(figure, check)
+
+
+def standin() -> None:
+    standin_rows.rows(figure, check, WORK / "standin")
 
 
 def requests() -> None:
