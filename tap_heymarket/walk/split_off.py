@@ -38,17 +38,27 @@ class SplitOff:
     ) -> list[tuple[str, Window]]:
         """While fewer windows are in flight than the budget needs (:mod:`.inflight`), hand the
         part of a long walk below a boundary to other workers: as many parts as there are free
-        slots (``key`` names the first; the others ``key-1``, ``key-2``, ...), newest first."""
+        slots (``key`` names the first; the others ``key-1``, ``key-2``, ...), newest first.
+
+        Every boundary lies below the oldest value of ``values`` (the page's records in place,
+        which this window has kept), not only below the next cursor: that cursor may stand
+        above some of them (it steps above the page's third-oldest value, and a server found
+        to compare coarsely has the page asked again from higher up), and a part split off
+        above a record already kept would emit it a second time.
+        """
         inflight = self.inflight
         if inflight is None or after is None or after.date is None or not window.long or not values:
             return []
         if not inflight.has_room() or self._searching(window, values):
             return []
-        left = self._pages_left(window, after.date, walked)
+        top = min(after.date, *values)  # below every value this window has kept (see below)
+        left = self._pages_left(window, top, walked)
+        splitter = self.source.splitter
+        if splitter is not None and window.floor is None and left == 0:  # read past the estimated end
+            splitter.probe_below(top)
         if left is None or near_the_end(window.upper, window.floor, left):
             return []
         wanted = inflight.room()
-        splitter = self.source.splitter
         if splitter is not None and window.upper is None and window.floor is None:  # its share
             wanted = splitter.parts_for(left, self.source.page_size.expected, inflight.target, wanted)
         parts = inflight.claim(window_key(key), left, wanted)
@@ -56,7 +66,7 @@ class SplitOff:
             return []
         bottom = window.floor or self._bottom()
         shares = splitter.shares if splitter is not None else None
-        bounds = boundaries(after.date, window.floor, bottom, parts, shares=shares)
+        bounds = boundaries(top, window.floor, bottom, parts, shares=shares)
         if len(bounds) < parts:
             inflight.release(parts - len(bounds))
         if not bounds:
