@@ -44,6 +44,12 @@ def parser() -> argparse.ArgumentParser:
         default=90,
         help="days every listing's records are spread over, ending about that long after 2024-01-01",
     )
+    out.add_argument(
+        "--aging",
+        type=float,
+        default=0.0,
+        help="older conversations sparser: the oldest gap is 1 + AGING times the newest's (0: even)",
+    )
     out.add_argument("--seed", type=int, default=7, help="random seed: the same seed, the same account")
     out.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
     out.add_argument("--page-size", type=int, default=30, help="records per page of each listing")
@@ -67,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             contacts=args.conversations // 5,
             messages=args.conversations // 2 if args.messages is None else args.messages,
             days=args.days,
+            aging=args.aging,
         ),
         page_size=args.page_size,
     )

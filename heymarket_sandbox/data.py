@@ -44,19 +44,28 @@ class Dataset:
 
 
 def _instants(
-    rng: random.Random, count: int, start: dt.datetime, tie_share: float, days: float | None = None
+    rng: random.Random,
+    count: int,
+    start: dt.datetime,
+    tie_share: float,
+    days: float | None = None,
+    *,
+    aging: float = 0.0,
 ) -> list[dt.datetime]:
     """``count`` instants, oldest first, with tie groups of 2 to 5, over about ``days`` days.
 
     Unset, instants are 1 s to 10 min apart; ``days`` stretches the gaps (the same draws, so the
-    ties and the order stay as they were).
+    ties and the order stay as they were). ``aging``: the gaps widen toward the past, the
+    oldest ``1 + aging`` times the newest's (an account's ``updated`` moves to now whenever a
+    conversation is active again, so old records are sparse): no even density to rely on.
     """
     out: list[dt.datetime] = []
     moment = start
     groups = max(1.0, count / (1 + tie_share * 2.5))  # tie groups hold 3.5 instants on average
     stretch = 1.0 if days is None else days * 86_400_000 / (groups * 300_500)
     while len(out) < count:
-        moment += dt.timedelta(milliseconds=round(rng.randint(1_000, 600_000) * stretch))
+        older = 1.0 + aging * (1.0 - len(out) / count)  # 1 + aging for the oldest, 1 at the newest
+        moment += dt.timedelta(milliseconds=round(rng.randint(1_000, 600_000) * stretch * older))
         group = rng.randint(2, 5) if rng.random() < tie_share else 1
         out.extend([moment] * min(group, count - len(out)))
     return out
@@ -74,11 +83,13 @@ def generate(
     surveys: int = 4,
     tie_share: float = 0.3,
     days: float | None = None,
+    aging: float = 0.0,
 ) -> Dataset:
     """A deterministic account of the given size, its listings tied together (:mod:`.story`).
 
     ``days``: every listing spreads over about that many days (unset: 1 s to 10 min between
-    records, what the pagination tests were written for).
+    records, what the pagination tests were written for); ``aging``: older conversations
+    sparser (:func:`_instants`).
     """
     rng = random.Random(seed)
     members = [
@@ -101,7 +112,7 @@ def generate(
     convs = []
     previous: dt.datetime | None = None
     inbox, closed = inbox_rows[0], False
-    for n, instant in enumerate(_instants(rng, conversations, EPOCH, tie_share, days)):
+    for n, instant in enumerate(_instants(rng, conversations, EPOCH, tie_share, days, aging=aging)):
         if instant != previous:  # a tie group is one bulk action, in one inbox view
             inbox = inbox_rows[rng.randrange(len(inbox_rows))]
             closed = rng.random() < 0.45

@@ -147,6 +147,24 @@ class Splitter:
             self._probe_threads = [self._probe(date) for date in dates if date < oldest]
         return None
 
+    def probe_below(self, date: str) -> None:
+        """A window read down to ``date``, past where the counts said the listing ends
+        (:meth:`oldest`): the estimate is wrong, so count what lies below ``date`` (one request,
+        in the background; the walk does not wait). The lowest two counts then place the end
+        again. Records are rarely spread evenly: older ones are sparser (a conversation's
+        ``updated`` moves to now when it is active again), so an end drained from the
+        denser, newer counts falls short, and without this the window read the rest alone.
+        One probe at a time, each below every count asked before.
+        """
+        cut = format_instant(parse_instant(date).replace(microsecond=0))
+        with self._lock:
+            if any(thread.is_alive() for thread in self._probe_threads):
+                return
+            counted = [d for d in self._cache if d is not None] + list(self._asking)
+            if any(d is not None and d <= cut for d in counted):
+                return
+            self._probe_threads.append(self._probe(cut))
+
     def parts_for(self, pages_left: float | None, page: int, target: int, room: int) -> int:
         """Parts a walk's first window splits into (``room`` at most): its share of the windows
         the budget wants in flight (``target``), as its records left (``pages_left`` pages of

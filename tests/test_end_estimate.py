@@ -1,0 +1,192 @@
+"""Where a listing ends is only estimated (:meth:`Splitter.oldest`), from counts of the newer,
+denser records: on an account whose older records are sparser it falls short. A window that
+reads past it has the count asked again below its cursor, so the estimate follows the walk
+and the window is split again, instead of reading the rest of the listing alone (on the
+independent stand-in, 9,000 and 30,000 conversations at 250 ms: 0.52 and 0.40 of the limit
+before, 0.87 and 0.95 after). Only a split's placement rests on it, never a record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import typing as t
+
+import pytest
+
+from heymarket_sandbox.data import generate
+from heymarket_sandbox.server import SandboxAPI
+from tap_heymarket.timestamps import format_instant, parse_instant
+from tap_heymarket.walk import splitting
+from tap_heymarket.walk.cursor import Cursor, ceil_to_second
+from tap_heymarket.walk.inflight import InFlight, Walked
+from tap_heymarket.walk.plan import Window
+from tap_heymarket.walk.split_off import SplitOff
+from tap_heymarket.walk.splitting import Splitter
+from tests.cases import PAGE, READINGS, REFERENCE
+from tests.harness import config_for, run_sync
+
+NEWEST = parse_instant("2025-01-01T00:00:00.000000Z")
+TOTAL = 3_600
+END = 100_000.0  # seconds below NEWEST where the records end
+STUCK = 30.0
+
+
+def at(age: float) -> str:
+    """The instant ``age`` seconds below :data:`NEWEST`."""
+    return format_instant(NEWEST - dt.timedelta(seconds=age))
+
+
+class AgingCounter:
+    """A listing of :data:`TOTAL` records whose density falls with age (those newer than ``s``
+    seconds number ``TOTAL * sqrt(s / END)``); every request recorded; ``gate`` holds them."""
+
+    def __init__(self) -> None:
+        self.asked: list[str | None] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, date: str | None) -> int:
+        self.asked.append(date)
+        assert self.gate.wait(STUCK)
+        if date is None:
+            return TOTAL
+        age = (NEWEST - parse_instant(date)).total_seconds()
+        return max(0, round(TOTAL - TOTAL * math.sqrt(min(max(age, 0.0), END) / END)))
+
+
+def _settle(splitter: Splitter) -> None:
+    for thread in [splitter._search_thread, *splitter._probe_threads]:
+        if thread is not None:
+            thread.join(STUCK)
+
+
+def _placed() -> tuple[AgingCounter, Splitter]:
+    """A splitter after a walk's first page (30 records over the newest 7 s) and its probes."""
+    counter = AgingCounter()
+    splitter = Splitter(counter)
+    first = END * (30 / TOTAL) ** 2  # the age of the first page's 30th record
+    assert splitter.search_in_background(at(first), first, 30, at(0), wait=STUCK) is None
+    _settle(splitter)
+    return counter, splitter
+
+
+def test_the_estimated_end_falls_short_where_older_records_are_sparser() -> None:
+    _counter, splitter = _placed()
+    estimate = splitter.oldest()
+    assert estimate is not None and estimate > at(END), "the premise: the end is placed too high"
+
+
+def test_a_window_past_the_estimated_end_has_the_count_asked_below_its_cursor() -> None:
+    counter, splitter = _placed()
+    estimate = splitter.oldest()
+    assert estimate is not None
+    cursor = format_instant(parse_instant(estimate) - dt.timedelta(seconds=60, microseconds=250_000))
+    splitter.probe_below(cursor)
+    _settle(splitter)
+    whole = format_instant(parse_instant(cursor).replace(microsecond=0))
+    assert counter.asked[-1] == whole, "one count, at the cursor's whole second"
+    moved = splitter.oldest()
+    assert moved is not None and moved < whole < estimate, "the end moves below the window"
+    assert moved > at(END), "still an estimate from above"
+    assert splitter.shares(whole, moved, 2) is not None, "the new count places the window's splits"
+
+
+def test_a_probe_is_asked_once_at_a_time_and_each_below_every_count_before() -> None:
+    counter, splitter = _placed()
+    asked = len(counter.asked)
+    splitter.probe_below(at(100))  # above the lowest count already asked: it says nothing new
+    assert len(counter.asked) == asked
+    counter.gate.clear()
+    splitter.probe_below(at(20_000))
+    splitter.probe_below(at(30_000))  # the first is still under way
+    counter.gate.set()
+    _settle(splitter)
+    assert counter.asked[asked:] == [format_instant(parse_instant(at(20_000)).replace(microsecond=0))]
+
+
+def test_a_probe_that_counts_nothing_places_no_end_below_it() -> None:
+    _counter, splitter = _placed()
+    splitter.probe_below(at(END + 500))  # the window is at the real end: nothing below it
+    _settle(splitter)
+    end = splitter.oldest()
+    assert end is not None and end >= at(END + 500), "no part is cut below a count of none"
+
+
+@pytest.fixture
+def short_walks_split(monkeypatch) -> None:
+    monkeypatch.setattr(splitting, "MIN_PAGES", 4)
+
+
+@pytest.fixture
+def bottoms(monkeypatch) -> list[str]:
+    """The upper bound of every window split off that reads to the listing's end."""
+    split = SplitOff.parts
+    made: list[str] = []
+
+    def recorded(self, key, *args):
+        spawned = split(self, key, *args)
+        made.extend(window.upper for _name, window in spawned if window.floor is None)
+        return spawned
+
+    monkeypatch.setattr(SplitOff, "parts", recorded)
+    return made
+
+
+@pytest.fixture
+def crossings(monkeypatch) -> list[tuple[str, str | None]]:
+    """Each window that read past the estimated end: its cursor and the estimate then."""
+    probe = Splitter.probe_below
+    made: list[tuple[str, str | None]] = []
+
+    def recorded(self, date):
+        made.append((date, self.oldest()))
+        return probe(self, date)
+
+    monkeypatch.setattr(Splitter, "probe_below", recorded)
+    return made
+
+
+@pytest.mark.usefixtures("latency_bound", "short_walks_split")
+@pytest.mark.parametrize("reading", [REFERENCE, READINGS[2], READINGS[5], READINGS[-1]], ids=str)
+def test_an_aging_account_is_split_below_the_first_estimate_and_read_exactly_once(
+    start_sandbox, bottoms, crossings, reading
+) -> None:
+    api = SandboxAPI(generate(2_400, 3, seed=11, aging=20.0), page_size=PAGE)
+    api.reading = reading
+    result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=2_400))
+    ids = result.ids()
+    assert len(ids) == len(set(ids)), "no record twice"
+    assert set(ids) == set(api.conversations.records), "every record"
+    assert crossings, "a window read past the first estimate of the end"
+    first_estimate = crossings[0][1]
+    assert first_estimate is not None
+    assert any(upper < first_estimate for upper in bottoms if upper), "and was split below it"
+
+
+class _Source:
+    """What :class:`SplitOff` asks of a stream, and nothing more (no count: an even split)."""
+
+    name = "conversations"
+    splitter = None
+    logger = logging.getLogger("tests")
+
+    class page_size:  # noqa: N801 (an attribute namespace, as the stream's PageSize reads)
+        expected = 5
+
+
+def test_a_split_never_cuts_above_a_value_the_window_has_kept() -> None:
+    """The next cursor can stand above the page's oldest values (here the page was asked
+    again a second higher: the server compares whole seconds); a part split off there emitted
+    those records a second time (found on an aging account under the whole-second reading)."""
+    inflight = InFlight(ceiling=8, requests_per_minute=600)
+    inflight.observe(1.0)
+    values = [at(60 * n) for n in range(1, 29)] + [at(5_400)] * 2  # oldest: 90 minutes down
+    walked = Walked()
+    walked.add(values, len(values))
+    window = Window({}, floor=at(30_000), long=True)
+    after = Cursor(ceil_to_second(at(30)), covers=at(30))  # above nearly every value on the page
+    parts = SplitOff(t.cast("t.Any", _Source()), inflight).parts("1.2", window, after, values, walked)
+    assert parts, "the premise: the window is split"
+    assert all(part.upper is not None and part.upper < min(values) for _key, part in parts)
