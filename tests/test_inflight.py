@@ -167,13 +167,19 @@ def test_a_saturated_main_thread_holds_the_target_where_it_is(monkeypatch) -> No
     assert planner.target == 8  # 100 pages a second x 50 ms, and half as many more
 
 
-def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> None:
-    # 300 records below 00:30 (the newest read), 100 below 00:10; none below 00:00 (extrapolated)
+def _counted() -> Splitter:
+    """300 records below 00:30 (the newest read), 100 below 00:10, both counts asked."""
     counts = {None: 300, "2025-01-01T00:10:00.000000Z": 100}
     splitter = Splitter(lambda date: counts[date])
     splitter.newest = "2025-01-01T00:30:00.000000Z"
     for date in counts:
         splitter.count(date)
+    return splitter
+
+
+def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> None:
+    # 300 records below 00:30 (the newest read), 100 below 00:10; none below 00:00 (extrapolated)
+    splitter = _counted()
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
     # 300 records down from 00:30 to a floor at 00:00 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
     assert splitting.boundaries(
@@ -193,11 +199,7 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
 def test_the_part_that_reads_to_the_listings_estimated_end_gets_half_a_share() -> None:
     # as above, but no floor: the listing's end (00:00) is only the counts' estimate, so the
     # bottom part takes half a share (42.9 records) and the three above it 85.7 each
-    counts = {None: 300, "2025-01-01T00:10:00.000000Z": 100}
-    splitter = Splitter(lambda date: counts[date])
-    splitter.newest = "2025-01-01T00:30:00.000000Z"
-    for date in counts:
-        splitter.count(date)
+    splitter = _counted()
     assert splitting.OPEN_END_SHARE == 0.5
     assert splitting.boundaries(
         "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), 3, shares=splitter.shares

@@ -51,11 +51,12 @@ class SplitOff:
             return []
         if not inflight.has_room() or self._searching(window, values):
             return []
-        top = min(after.date, *values)  # below every value this window has kept (see below)
-        left = self._pages_left(window, top, walked)
+        top = min(after.date, *values)  # below every value this window has kept (the docstring)
         splitter = self.source.splitter
-        if splitter is not None and window.floor is None and left == 0:  # read past the estimated end
-            splitter.probe_below(top)
+        bottom = window.floor or self._bottom()
+        if splitter is not None and window.floor is None and bottom is not None and top <= bottom:
+            splitter.probe_below(top)  # read past where the listing was estimated to end
+        left = None if bottom is None else walked.pages_between(top, bottom, self.source.page_size.expected)
         if left is None or near_the_end(window.upper, window.floor, left):
             return []
         wanted = inflight.room()
@@ -64,7 +65,6 @@ class SplitOff:
         parts = inflight.claim(window_key(key), left, wanted)
         if not parts:
             return []
-        bottom = window.floor or self._bottom()
         shares = splitter.shares if splitter is not None else None
         bounds = boundaries(top, window.floor, bottom, parts, shares=shares)
         if len(bounds) < parts:
@@ -102,12 +102,6 @@ class SplitOff:
         """Where a walk's bottom window probably ends (the counts asked so far say)."""
         splitter = self.source.splitter
         return splitter.oldest() if splitter is not None else None
-
-    def _pages_left(self, window: Window, top: str, walked: Walked) -> float | None:
-        """About how many pages a window has left below ``top`` (None: cannot say): its own
-        density over the time it has left, down to its floor or where the listing ends."""
-        bottom = window.floor or self._bottom()
-        return None if bottom is None else walked.pages_between(top, bottom, self.source.page_size.expected)
 
 
 def window_key(part_key: str) -> str:

@@ -160,8 +160,8 @@ class Splitter:
         with self._lock:
             if any(thread.is_alive() for thread in self._probe_threads):
                 return
-            counted = [d for d in self._cache if d is not None] + list(self._asking)
-            if any(d is not None and d <= cut for d in counted):
+            asked = [d for d in (*self._cache, *self._asking) if d is not None]
+            if any(d <= cut for d in asked):
                 return
             self._probe_threads.append(self._probe(cut))
 
