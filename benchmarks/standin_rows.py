@@ -16,7 +16,7 @@ import budget
 
 HERE = Path(__file__).parent
 TAP = Path(sys.executable).parent / "tap-heymarket"
-ROWS = [(1, 0.25, 1200, 9_000), (1, 0.25, 1200, 30_000), (3, 1.0, 500, 500), (40, 1.0, 500, 500)]
+ROWS = [(1, 0.25, 1200, 9_000), (1, 0.25, 1200, 30_000), (3, 1.0, 500, 9_000), (40, 1.0, 500, 9_000)]
 
 
 def one(inboxes: int, latency: float, limit: int, count: int, work: Path) -> tuple[dict, collections.Counter]:
