@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import typing as t
 from pathlib import Path
 
@@ -49,6 +50,20 @@ class SyncResult:
     @property
     def final_state(self) -> dict[str, t.Any]:
         return self.states[-1]
+
+
+def settle_counts(splitter: t.Any, timeout: float = 30.0) -> None:
+    """Wait for every count a :class:`~tap_heymarket.walk.splitting.Splitter` fired, those an
+    answer starts (:meth:`~tap_heymarket.walk.splitting.Splitter._follow_end`) included."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        threads = [splitter._search_thread, *splitter._probe_threads]
+        for thread in threads:
+            if thread is not None:
+                thread.join(timeout)
+        if len(splitter._probe_threads) == len(threads) - 1 and not splitter._pending:
+            return
+    raise AssertionError("the counts never settled")
 
 
 def config_for(url: str, **overrides: t.Any) -> dict[str, t.Any]:

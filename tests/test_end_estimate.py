@@ -25,7 +25,7 @@ from tap_heymarket.walk.plan import Window
 from tap_heymarket.walk.split_off import SplitOff
 from tap_heymarket.walk.splitting import Splitter
 from tests.cases import PAGE, READINGS, REFERENCE
-from tests.harness import config_for, run_sync
+from tests.harness import config_for, run_sync, settle_counts
 
 NEWEST = parse_instant("2025-01-01T00:00:00.000000Z")
 TOTAL = 3_600
@@ -40,26 +40,31 @@ def at(age: float) -> str:
 
 class AgingCounter:
     """A listing of :data:`TOTAL` records whose density falls with age (those newer than ``s``
-    seconds number ``TOTAL * sqrt(s / END)``); every request recorded; ``gate`` holds them."""
+    seconds number ``TOTAL * sqrt(s / END)``); every request recorded, with how many were
+    under way when it came (``crowd``); ``gate`` holds them."""
 
     def __init__(self) -> None:
         self.asked: list[str | None] = []
+        self.crowd: list[int] = []
         self.gate = threading.Event()
         self.gate.set()
+        self._lock = threading.Lock()
+        self._under_way = 0
 
     def __call__(self, date: str | None) -> int:
-        self.asked.append(date)
-        assert self.gate.wait(STUCK)
+        with self._lock:
+            self.asked.append(date)
+            self.crowd.append(self._under_way)
+            self._under_way += 1
+        try:
+            assert self.gate.wait(STUCK)
+        finally:
+            with self._lock:
+                self._under_way -= 1
         if date is None:
             return TOTAL
         age = (NEWEST - parse_instant(date)).total_seconds()
         return max(0, round(TOTAL - TOTAL * math.sqrt(min(max(age, 0.0), END) / END)))
-
-
-def _settle(splitter: Splitter) -> None:
-    for thread in [splitter._search_thread, *splitter._probe_threads]:
-        if thread is not None:
-            thread.join(STUCK)
 
 
 def _placed() -> tuple[AgingCounter, Splitter]:
@@ -68,23 +73,60 @@ def _placed() -> tuple[AgingCounter, Splitter]:
     splitter = Splitter(counter)
     first = END * (30 / TOTAL) ** 2  # the age of the first page's 30th record
     assert splitter.search_in_background(at(first), first, 30, at(0), wait=STUCK) is None
-    _settle(splitter)
+    settle_counts(splitter)
     return counter, splitter
 
 
-def test_the_estimated_end_falls_short_where_older_records_are_sparser() -> None:
+def _age(instant: str | None) -> float:
+    assert instant is not None
+    return (NEWEST - parse_instant(instant)).total_seconds()
+
+
+@pytest.fixture
+def no_following(monkeypatch) -> None:
+    """Only the first probes, and those a window past the end asks (:meth:`Splitter.probe_below`)."""
+    monkeypatch.setattr(Splitter, "_follow_end", lambda self: None)
+
+
+@pytest.mark.usefixtures("no_following")
+def test_the_first_counts_alone_place_the_end_too_high_where_older_records_are_sparser() -> None:
     _counter, splitter = _placed()
-    estimate = splitter.oldest()
-    assert estimate is not None and estimate > at(END), "the premise: the end is placed too high"
+    assert _age(splitter.oldest()) < 0.7 * END, "the premise: the end is placed far too high"
 
 
+def test_the_end_is_followed_down_one_count_at_a_time_until_it_holds() -> None:
+    counter, splitter = _placed()
+    assert abs(_age(splitter.oldest()) - END) < 0.01 * END, "the estimate reaches the real end"
+    first = 1 + len(splitting.RUNGS)  # the total and the first probes, asked at once
+    followed = counter.crowd[first:]
+    assert followed, "counts were asked below the first ones"
+    assert len(followed) <= splitting.DESCENTS
+    assert all(crowd == 0 for crowd in followed), "each only once the counts before it were back"
+    lows = [_age(date) for date in counter.asked[first:]]
+    assert lows == sorted(lows), "each below the one before"
+
+
+def test_no_count_is_asked_once_the_run_is_over() -> None:
+    counter = AgingCounter()
+    splitter = Splitter(counter)
+    splitter._start_total().join(STUCK)
+    counter.gate.clear()  # the first probes are under way
+    first = END * (30 / TOTAL) ** 2
+    assert splitter.search_in_background(at(first), first, 30, at(0)) is None
+    splitter.finish()
+    counter.gate.set()
+    settle_counts(splitter)
+    assert len(counter.asked) == 1 + len(splitting.RUNGS), "nothing followed the first probes"
+
+
+@pytest.mark.usefixtures("no_following")
 def test_a_window_past_the_estimated_end_has_the_count_asked_below_its_cursor() -> None:
     counter, splitter = _placed()
     estimate = splitter.oldest()
     assert estimate is not None
     cursor = format_instant(parse_instant(estimate) - dt.timedelta(seconds=60, microseconds=250_000))
     splitter.probe_below(cursor)
-    _settle(splitter)
+    settle_counts(splitter)
     whole = format_instant(parse_instant(cursor).replace(microsecond=0))
     assert counter.asked[-1] == whole, "one count, at the cursor's whole second"
     moved = splitter.oldest()
@@ -93,23 +135,30 @@ def test_a_window_past_the_estimated_end_has_the_count_asked_below_its_cursor() 
     assert splitter.shares(whole, moved, 2) is not None, "the new count places the window's splits"
 
 
-def test_a_probe_is_asked_once_at_a_time_and_each_below_every_count_before() -> None:
+@pytest.mark.usefixtures("no_following")
+def test_a_probe_is_asked_once_at_a_time_and_each_between_the_counts_of_some_and_of_none() -> None:
     counter, splitter = _placed()
     asked = len(counter.asked)
-    splitter.probe_below(at(100))  # above the lowest count already asked: it says nothing new
+    splitter.probe_below(at(100))  # above the lowest count of some: it says nothing new
     assert len(counter.asked) == asked
     counter.gate.clear()
-    splitter.probe_below(at(20_000))
-    splitter.probe_below(at(30_000))  # the first is still under way
+    splitter.probe_below(at(40_000))
+    splitter.probe_below(at(50_000))  # the first is still under way
     counter.gate.set()
-    _settle(splitter)
-    assert counter.asked[asked:] == [format_instant(parse_instant(at(20_000)).replace(microsecond=0))]
+    settle_counts(splitter)
+    splitter.probe_below(at(2 * END))  # counts none
+    settle_counts(splitter)
+    splitter.probe_below(at(3 * END))  # below a count of none: it says nothing new
+    settle_counts(splitter)
+    whole = [format_instant(parse_instant(at(age)).replace(microsecond=0)) for age in (40_000, 2 * END)]
+    assert counter.asked[asked:] == whole
 
 
+@pytest.mark.usefixtures("no_following")
 def test_a_probe_that_counts_nothing_places_no_end_below_it() -> None:
     _counter, splitter = _placed()
     splitter.probe_below(at(END + 500))  # the window is at the real end: nothing below it
-    _settle(splitter)
+    settle_counts(splitter)
     end = splitter.oldest()
     assert end is not None and end >= at(END + 500), "no part is cut below a count of none"
 
@@ -148,21 +197,76 @@ def crossings(monkeypatch) -> list[tuple[str, str | None]]:
     return made
 
 
-@pytest.mark.usefixtures("latency_bound", "short_walks_split")
-@pytest.mark.parametrize("reading", [REFERENCE, READINGS[2], READINGS[5], READINGS[-1]], ids=str)
-def test_an_aging_account_is_split_below_the_first_estimate_and_read_exactly_once(
-    start_sandbox, bottoms, crossings, reading
-) -> None:
+@pytest.fixture
+def followed(monkeypatch) -> list[str | None]:
+    """Where the end stood each time the counts under way were all back and it was followed down."""
+    follow = Splitter._follow_end
+    made: list[str | None] = []
+
+    def recorded(self):
+        made.append(self.oldest())
+        return follow(self)
+
+    monkeypatch.setattr(Splitter, "_follow_end", recorded)
+    return made
+
+
+def _aging_run(start_sandbox, reading: dict) -> tuple[str, str]:
+    """A sync of an account whose older records are sparser: every record, none twice.
+    Returns the oldest and newest ``updated`` of the account."""
     api = SandboxAPI(generate(2_400, 3, seed=11, aging=20.0), page_size=PAGE)
     api.reading = reading
     result = run_sync(config_for(start_sandbox(api).url, max_requests_per_minute=2_400))
     ids = result.ids()
     assert len(ids) == len(set(ids)), "no record twice"
     assert set(ids) == set(api.conversations.records), "every record"
+    updated = sorted(row["updated"] for row in api.conversations.records.values())
+    return format_instant(updated[0]), format_instant(updated[-1])
+
+
+@pytest.fixture
+def two_rungs(monkeypatch) -> None:
+    """The first probes only at the middle and the end the first page's density gives (as
+    before the ladder): they place the end far too high on an aging account."""
+    monkeypatch.setattr(splitting, "RUNGS", (0.5, 1.0))
+
+
+@pytest.mark.usefixtures("latency_bound", "short_walks_split")
+@pytest.mark.parametrize("reading", [REFERENCE, READINGS[2], READINGS[5], READINGS[-1]], ids=str)
+def test_an_aging_account_has_its_end_followed_down_to_the_oldest_record_and_is_read_exactly_once(
+    start_sandbox, followed, reading
+) -> None:
+    oldest, newest = _aging_run(start_sandbox, reading)
+    ends = [_age_between(end, oldest, newest) for end in followed]
+    assert ends and abs(ends[-1]) < 0.02, f"the end reaches the oldest record ({ends})"
+
+
+@pytest.mark.usefixtures("latency_bound", "short_walks_split", "two_rungs")
+@pytest.mark.parametrize("reading", [REFERENCE, READINGS[2]], ids=str)
+def test_an_aging_account_is_split_below_where_the_first_counts_end_it(
+    start_sandbox, bottoms, followed, reading
+) -> None:
+    _aging_run(start_sandbox, reading)
+    assert followed and followed[0] is not None, "the first counts placed an end, then it was followed"
+    assert any(upper < followed[0] for upper in bottoms if upper), "a window was split below it"
+
+
+@pytest.mark.usefixtures("latency_bound", "short_walks_split", "two_rungs", "no_following")
+def test_a_window_past_the_end_the_first_counts_placed_is_split_below_it(
+    start_sandbox, bottoms, crossings
+) -> None:
+    _aging_run(start_sandbox, REFERENCE)
     assert crossings, "a window read past the first estimate of the end"
     first_estimate = crossings[0][1]
     assert first_estimate is not None
     assert any(upper < first_estimate for upper in bottoms if upper), "and was split below it"
+
+
+def _age_between(instant: str | None, oldest: str, newest: str) -> float:
+    """Where ``instant`` lies below ``oldest``, as a share of the span up to ``newest``."""
+    assert instant is not None
+    span = (parse_instant(newest) - parse_instant(oldest)).total_seconds()
+    return (parse_instant(oldest) - parse_instant(instant)).total_seconds() / span
 
 
 class _Source:

@@ -17,7 +17,7 @@ from tap_heymarket.walk.plan import Window
 from tap_heymarket.walk.split_off import SplitOff
 from tap_heymarket.walk.splitting import SEARCHING, Splitter
 from tests.cases import CASES, account
-from tests.harness import config_for, run_sync
+from tests.harness import config_for, run_sync, settle_counts
 
 CONVERSATIONS = CASES[0]
 NEWEST = "2025-01-01T01:00:00.000000Z"
@@ -58,13 +58,6 @@ class FakeCounter:
             assert self._asked.wait_for(lambda: len(self.asked) >= requests, STUCK)
 
 
-def _settle(splitter: Splitter) -> None:
-    """Wait for every count the splitter fired (they run on threads of their own)."""
-    for thread in [splitter._search_thread, *splitter._probe_threads]:
-        if thread is not None:
-            thread.join(STUCK)
-
-
 def test_the_total_is_counted_at_the_runs_start_on_a_thread_of_its_own() -> None:
     counter = FakeCounter()
     counter.gate.clear()  # the count is still under way when start() returns
@@ -72,7 +65,7 @@ def test_the_total_is_counted_at_the_runs_start_on_a_thread_of_its_own() -> None
     splitter.start([Window({}, long=True)])
     assert splitter._search_thread is not None and splitter._search_thread.is_alive()
     counter.gate.set()
-    _settle(splitter)
+    settle_counts(splitter)
     assert counter.asked == [None]
     assert splitter.count(None) == 3_600 and counter.asked == [None], "asked once, then cached"
 
@@ -137,14 +130,19 @@ def test_the_first_split_fires_its_probes_at_once_and_they_refine_where_the_reco
     assert splitter.search_in_background(*FIRST_PAGE) is None
     # 1,800 records at the first page's one a second: the density's guess, before any probe
     assert splitter.oldest() == "2025-01-01T00:30:00.000000Z"
-    counter.in_flight(3)  # the middle and the expected end of the records: both asked at once
+    # the middle and the expected end of the records, and 4, 16 and 64 times as far down in
+    # case older records are sparser: all asked at once
+    counter.in_flight(1 + len(splitting.RUNGS))
     assert sorted(map(str, counter.asked)) == [
+        "2024-12-30T17:00:00.000000Z",
+        "2024-12-31T17:00:00.000000Z",
+        "2024-12-31T23:00:00.000000Z",
         "2025-01-01T00:30:00.000000Z",
         "2025-01-01T00:45:00.000000Z",
         "None",
     ]
     counter.gate.set()
-    _settle(splitter)
+    settle_counts(splitter)
     assert splitter.oldest() == "2025-01-01T00:30:00.000000Z", "the probes agree"
 
 
@@ -157,7 +155,7 @@ def test_probes_that_find_records_below_the_expected_end_move_it_down() -> None:
     splitter.search_in_background("2025-01-01T00:59:30.000000Z", 30.0, 30, NEWEST)
     assert splitter.oldest() == "2025-01-01T00:30:00.000000Z", "the first page's density says"
     counter.gate.set()
-    _settle(splitter)
+    settle_counts(splitter)
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z", "the probes say"
 
 
@@ -179,7 +177,7 @@ def test_a_short_account_is_not_split_and_fires_no_probe() -> None:
     splitter = Splitter(counter)
     splitter.start([Window({}, long=True)])
     assert splitter.search_in_background(*FIRST_PAGE, STUCK) is None
-    _settle(splitter)
+    settle_counts(splitter)
     assert counter.asked == [None], "the total only (progress asks it anyway)"
     assert splitter.oldest() is None
 
@@ -192,7 +190,7 @@ def test_a_count_that_fails_costs_the_split_never_the_search(failing: str) -> No
     splitter = Splitter(counter)
     splitter.start([Window({}, long=True)])
     assert splitter.search_in_background(*FIRST_PAGE, STUCK) is None
-    _settle(splitter)
+    settle_counts(splitter)
     if failing == "total":
         assert splitter.oldest() is None, "no count: no split"
     else:

@@ -11,9 +11,10 @@ Exactly once across the boundary under every reading of the cursor: ``b`` is a w
 so any server's truncation leaves it as it is; the lower window's first cursor is ``b`` and it
 keeps only values strictly below ``b``; the upper window keeps values at or above ``b`` and
 stops after the page that reaches below it (ties at ``b`` included). What it costs: the
-count probes (shared by the walks of a stream: the total, asked anyway for progress, and
-:data:`RUNGS`) and one page per boundary that both sides read. Splitting stops when that would exceed
-:data:`OVERHEAD_SHARE` of the pages the walk has left, so small accounts never pay for it.
+count probes (shared by the walks of a stream: the total, asked anyway for progress,
+:data:`RUNGS` and at most :data:`DESCENTS` more) and one page per boundary that both sides
+read. Splitting stops when that would exceed :data:`OVERHEAD_SHARE` of the pages the walk has
+left, so small accounts never pay for it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,15 @@ OVERHEAD_SHARE = 0.04  # probes and boundary pages, as a share of the pages left
 #: with less ends early and its slot goes to a window still far from done.
 OPEN_END_SHARE = 0.5
 #: Where the first split's probes count, as shares of the span the first page's density gives
-#: the records below it: the middle, and where they should end (each its own request, at once).
-RUNGS = (0.5, 1.0)
+#: the records below it: the middle, where they should end, and 4, 16 and 64 times as far down
+#: (each its own request, at once). Older records are sparser than the first page (an active
+#: conversation's ``updated`` moves to now), so the end lies lower than the density says: on
+#: the independent stand-in about 55 times lower. The far rungs bracket it in the same round trip;
+#: on an evenly spread account they count none and cost three requests a run.
+RUNGS = (0.5, 1.0, 4.0, 16.0, 64.0)
+#: Counts asked below the first ones, one after another in the background, to follow the
+#: listing's end down (:meth:`Splitter._descend`); on the stand-in three reach it.
+DESCENTS = 6
 
 
 class Counter(t.Protocol):
@@ -63,7 +71,8 @@ class Splitter:
     page (the two views at once), down to where ``count(None)`` of them are used up
     (:meth:`oldest`). The first window then splits into every free slot, evenly in records as
     far as that says; the probes it fires (:data:`RUNGS`, each its own request, at once) refine
-    the estimate for the splits that follow and for the tail. Each count is asked once per run.
+    the estimate for the splits that follow and for the tail, and once they are back the end
+    is followed down (:meth:`_follow_end`) while the walks read. Each count is asked once per run.
     """
 
     def __init__(self, count: Counter, page_size: int = 30) -> None:
@@ -76,6 +85,9 @@ class Splitter:
         self._lock = threading.Lock()
         self._search_thread: threading.Thread | None = None  # the total's count, under way
         self._probe_threads: list[threading.Thread] = []
+        self._pending = 0  # probes under way whose answers may move the end (:meth:`_descend`)
+        self._descents = 0
+        self._finished = False  # the stream's run is over: no count more
         self.newest: str | None = None
         self.rate: float | None = None  # records a second at the top, from a walk's first page
 
@@ -109,14 +121,24 @@ class Splitter:
                 self._search_thread = self._probe(None, "count-total")
             return self._search_thread
 
-    def _probe(self, date: str | None, name: str = "count-probe") -> threading.Thread:
-        thread = threading.Thread(target=self._count_quietly, args=(date,), name=name, daemon=True)
+    def _probe(
+        self, date: str | None, name: str = "count-probe", *, follow: bool = False
+    ) -> threading.Thread:
+        """Count ``date`` in the background; a ``follow`` probe (its share of :attr:`_pending`
+        already taken) is followed, once every such probe is back, by :meth:`_follow_end`."""
+        thread = threading.Thread(target=self._count_quietly, args=(date, follow), name=name, daemon=True)
         thread.start()
         return thread
 
-    def _count_quietly(self, date: str | None) -> None:
+    def _count_quietly(self, date: str | None, follow: bool) -> None:
         with contextlib.suppress(Exception):  # a count that fails only costs the split, never the sync
             self.count(date)
+        if follow:
+            with self._lock:
+                self._pending -= 1
+                last = self._pending == 0
+            if last:
+                self._follow_end()
 
     def search_in_background(
         self, oldest: str, span: float, records: int, newest: str, wait: float = 0.0
@@ -144,7 +166,9 @@ class Splitter:
             self.rate = 2 * max(records, 1) / max(span, 1.0)  # records a second: two views, roughly
             top, seconds = parse_instant(newest), total / self.rate
             dates = [format_instant(shifted(top, -dt.timedelta(seconds=seconds * q))) for q in RUNGS]
-            self._probe_threads = [self._probe(date) for date in dates if date < oldest]
+            dates = [date for date in dates if date < oldest]
+            self._pending += len(dates)
+            self._probe_threads = [self._probe(date, follow=True) for date in dates]
         return None
 
     def probe_below(self, date: str) -> None:
@@ -154,16 +178,37 @@ class Splitter:
         again. Records are rarely spread evenly: older ones are sparser (a conversation's
         ``updated`` moves to now when it is active again), so an end drained from the
         denser, newer counts falls short, and without this the window read the rest alone.
-        One probe at a time, each below every count asked before.
         """
-        cut = format_instant(parse_instant(date).replace(microsecond=0))
+        self._descend(format_instant(parse_instant(date).replace(microsecond=0)))
+
+    def _follow_end(self) -> None:
+        """Once the probes under way are back, count below where they now say the listing ends
+        (:meth:`oldest`): records there mean the end lies lower, and their count, beside the
+        lowest before it, gives the density down there (older records are sparser, so each
+        estimate drained from the counts above falls short). In the background, one after
+        another, while the walks read; it stops at a count of none or :data:`DESCENTS`."""
+        estimate = self.oldest()
+        if estimate is not None:
+            self._descend(format_instant(parse_instant(estimate).replace(microsecond=0)))
+
+    def _descend(self, cut: str) -> None:
+        """Count below ``cut`` if that can say something new: one such probe at a time (the
+        one before may move the end), strictly between the highest count of none and the
+        lowest count of some, at most :data:`DESCENTS` a run."""
         with self._lock:
-            if any(thread.is_alive() for thread in self._probe_threads):
+            if self._finished or self._pending or self._descents >= DESCENTS or cut in self._asking:
                 return
-            asked = [d for d in (*self._cache, *self._asking) if d is not None]
-            if any(d <= cut for d in asked):
+            counted = [(d, c) for d, c in self._cache.items() if d is not None]
+            if any(d <= cut for d, c in counted if c > 0) or any(cut <= d for d, c in counted if c <= 0):
                 return
-            self._probe_threads.append(self._probe(cut))
+            self._descents += 1
+            self._pending += 1
+            self._probe_threads.append(self._probe(cut, follow=True))
+
+    def finish(self) -> None:
+        """The stream's run is over: no probe more (one under way is let be: its answer is moot)."""
+        with self._lock:
+            self._finished = True
 
     def parts_for(self, pages_left: float | None, page: int, target: int, room: int) -> int:
         """Parts a walk's first window splits into (``room`` at most): its share of the windows

@@ -149,6 +149,8 @@ class NewestFirstStream(HeymarketStream):
             yield from self.guarded(walk.records)
         finally:
             self.walk = None
+            if self.splitter is not None:
+                self.splitter.finish()  # no count more once the run is over
         self.close_full_table_version()
 
     def write_emitted_state(self) -> None:
