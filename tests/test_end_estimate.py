@@ -14,6 +14,8 @@ import threading
 import typing as t
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heymarket_sandbox.data import generate
 from heymarket_sandbox.server import SandboxAPI
@@ -294,3 +296,45 @@ def test_a_split_never_cuts_above_a_value_the_window_has_kept() -> None:
     parts = SplitOff(t.cast("t.Any", _Source()), inflight).parts("1.2", window, after, values, walked)
     assert parts, "the premise: the window is split"
     assert all(part.upper is not None and part.upper < min(values) for _key, part in parts)
+
+
+class _ListedCounter:
+    """Counts records at the given ages (seconds below :data:`NEWEST`) older than ``date``."""
+
+    def __init__(self, ages: list[float]) -> None:
+        self.ages = ages
+        self.asked: list[tuple[str | None, int]] = []
+
+    def __call__(self, date: str | None) -> int:
+        count = len(self.ages) if date is None else sum(age > _age(date) for age in self.ages)
+        self.asked.append((date, count))
+        return count
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(
+    records=st.integers(min_value=1, max_value=6_000),
+    scale=st.floats(min_value=1.0, max_value=1e8),
+    power=st.floats(min_value=0.2, max_value=6.0),
+    first=st.floats(min_value=1.0, max_value=1e6),
+)
+def test_following_the_end_asks_each_count_between_those_of_some_and_none_and_stops(
+    records: int, scale: float, power: float, first: float
+) -> None:
+    """Any account whose records thin out (or crowd) with age at any rate, any first page."""
+    ages = [scale * (n / records) ** power for n in range(1, records + 1)]
+    counter = _ListedCounter(ages)
+    splitter = Splitter(counter)
+    splitter.search_in_background(at(first), first, 30, at(0), wait=STUCK)
+    settle_counts(splitter)
+    opening = 1 + len(splitting.RUNGS)
+    assert len(counter.asked) <= opening + splitting.DESCENTS, "it stops"
+    for n in range(opening, len(counter.asked)):
+        date, _count = counter.asked[n]
+        before = counter.asked[:n]
+        assert date is not None
+        assert all(date < d for d, c in before if d is not None and c > 0), "below every count of some"
+        assert all(date > d for d, c in before if d is not None and c <= 0), "above every count of none"
+    end = splitter.oldest()
+    nones = [d for d, c in counter.asked if d is not None and c <= 0]
+    assert end is None or all(end >= d for d in nones), "never placed below a count of none"

@@ -268,3 +268,26 @@ def test_a_bottom_window_near_the_listings_end_is_not_split_again() -> None:
     assert not near_the_end(NEWEST, None, 2 * MIN_PAGES)
     assert not near_the_end(None, None, 1), "a walk's top window: its first split is no tail"
     assert not near_the_end(NEWEST, "2024-01-01T00:00:00.000000Z", 1), "a floor of its own is no estimate"
+
+
+def test_a_far_probe_that_counts_none_back_before_the_near_ones_leaves_the_end_to_the_density() -> None:
+    """The far rungs (4, 16 and 64 times as far down) often answer first; their count of none
+    only bounds the end from below, it does not place it there."""
+    near = threading.Event()
+
+    def counter(date: str | None) -> int:
+        if date is None:
+            return 3_600
+        seconds = (parse_instant(NEWEST) - parse_instant(date)).total_seconds()
+        if seconds <= 3_600:  # the middle and the end the density gives: still under way
+            assert near.wait(STUCK)
+        return max(0, round(3_600 - seconds))
+
+    splitter = Splitter(counter)
+    splitter._start_total().join(STUCK)
+    assert splitter.search_in_background(*FIRST_PAGE) is None
+    assert splitter.count("2024-12-31T21:00:00.000000Z") == 0  # the 4x rung's answer, back
+    assert splitter.oldest() == "2025-01-01T00:00:00.000000Z", "the density's end, not the far rung's"
+    near.set()
+    settle_counts(splitter)
+    assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"

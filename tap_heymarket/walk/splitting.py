@@ -254,8 +254,9 @@ class Splitter:
         The lowest probe's count, drained at the rate the two lowest points show (records a
         second, the whole account's: a span of time, whatever the walk's scope), places it,
         never below a probe that counted none; the newest value read stands for the count
-        of everything. With no probe back yet, the first page's density says it (drained
-        from the newest value). None until then. Only a split's balance rests on it, never a record.
+        of everything. With no probe of some back yet, the first page's density says it
+        (drained from the newest value), never below a count of none. None until then.
+        Only a split's balance rests on it, never a record.
         """
         with self._lock:
             points = sorted((d, c) for d, c in self._cache.items() if d is not None)
@@ -265,11 +266,12 @@ class Splitter:
         empty = max((d for d, c in points if c <= 0), default=None)
         counted = [(d, c) for d, c in points if c > 0]
         if len(counted) < 2:
-            if empty is not None:
-                return empty
+            guess = None
             if len(counted) == 1 and rate and counted[0][0] == newest:
-                return _drained(counted[0][0], counted[0][1], rate)
-            return None
+                guess = _drained(counted[0][0], counted[0][1], rate)
+            if guess is None or empty is None:
+                return guess or empty
+            return max(guess, empty)  # a far rung back before the near ones: not the end yet
         (low, below), (high, above) = counted[0], counted[1]
         seconds = (parse_instant(high) - parse_instant(low)).total_seconds()
         if above <= below or seconds <= 0:
