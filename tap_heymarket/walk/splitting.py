@@ -179,7 +179,7 @@ class Splitter:
         ``updated`` moves to now when it is active again), so an end drained from the
         denser, newer counts falls short, and without this the window read the rest alone.
         """
-        self._descend(format_instant(parse_instant(date).replace(microsecond=0)))
+        self._descend(date)
 
     def _follow_end(self) -> None:
         """Once the probes under way are back, count below where they now say the listing ends
@@ -189,12 +189,13 @@ class Splitter:
         another, while the walks read; it stops at a count of none or :data:`DESCENTS`."""
         estimate = self.oldest()
         if estimate is not None:
-            self._descend(format_instant(parse_instant(estimate).replace(microsecond=0)))
+            self._descend(estimate)
 
-    def _descend(self, cut: str) -> None:
-        """Count below ``cut`` if that can say something new: one such probe at a time (the
-        one before may move the end), strictly between the highest count of none and the
-        lowest count of some, at most :data:`DESCENTS` a run."""
+    def _descend(self, date: str) -> None:
+        """Count below ``date``'s whole second if that can say something new: one such probe
+        at a time (the one before may move the end), strictly between the highest count of
+        none and the lowest count of some, at most :data:`DESCENTS` a run."""
+        cut = format_instant(parse_instant(date).replace(microsecond=0))
         with self._lock:
             if self._finished or self._pending or self._descents >= DESCENTS or cut in self._asking:
                 return
