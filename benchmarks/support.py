@@ -82,16 +82,24 @@ class Run(t.NamedTuple):
     output: Path
     stats: dict[str, t.Any]
     marks: tuple[tuple[int, float], ...] = ()  # (records, VmHWM in MB then) for BENCH_MARKS
+    threads: int = 0  # the most threads the child had alive at once (0: not a Python child)
 
 
 # The child's peak RSS is read by the child itself (VmHWM) as it exits: the kernel's
 # ru_maxrss for a child also counts the moment before exec, when it was a copy of this
 # (larger) benchmark process.
 PEAK_PRELUDE = """
-import atexit, os
+import atexit, os, threading
+_threads = [1]  # the most threads alive at once (each worker holds a page: memory follows them)
+_start = threading.Thread.start
+def _counted_start(self):
+    _start(self)
+    _threads[0] = max(_threads[0], threading.active_count())
+threading.Thread.start = _counted_start
 def _peak():
     with open('/proc/self/status') as status, open(os.environ['BENCH_PEAK'], 'w') as out:
-        out.write(next(line.split()[1] for line in status if line.startswith('VmHWM:')))
+        peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
+        out.write(f'{peak} {_threads[0]}')
 atexit.register(_peak)
 if os.environ.get('BENCH_MARKS'):  # VmHWM after so many records, within the run
     from tap_heymarket.final_state import LastMessageWriter
@@ -187,7 +195,10 @@ def wait_children(*started: Started) -> list[Run]:
 def _finished(run: Started, at: float, status: int, usage: t.Any) -> Run:
     """One ended child's run, read back."""
     seconds = at - run.started
-    peak_kb = float(run.peak_file.read_text()) if run.peak_file.exists() else float(usage.ru_maxrss)
+    peak_kb, threads = float(usage.ru_maxrss), 0
+    if run.peak_file.exists():
+        peak, _, alive = run.peak_file.read_text().partition(" ")
+        peak_kb, threads = float(peak), int(alive or 0)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(f"{run.name} failed with exit code {code}: {' '.join(map(str, run.child.args))}")
@@ -208,6 +219,7 @@ def _finished(run: Started, at: float, status: int, usage: t.Any) -> Run:
         run.output,
         run.sandbox.stats(),
         tuple((int(count), float(kb) / 1024) for count, kb in marks),
+        threads,
     )
 
 
