@@ -56,7 +56,7 @@ class SplitOff:
         bottom = window.floor or self._bottom()
         if splitter is not None and window.floor is None and bottom is not None and top <= bottom:
             splitter.probe_below(top)  # read past where the listing was estimated to end
-        left = None if bottom is None else walked.pages_between(top, bottom, self.source.page_size.expected)
+        left = None if bottom is None else self._pages_left(walked, top, bottom)
         if left is None or near_the_end(window.upper, window.floor, left):
             return []
         wanted = inflight.room()
@@ -97,6 +97,19 @@ class SplitOff:
         service = self.inflight.service if self.inflight is not None else None
         wait = min(service or 0.0, MAX_WAIT) / 2  # a count under way is about that close
         return splitter.search_in_background(oldest, span, len(values), newest, wait) is SEARCHING
+
+    def _pages_left(self, walked: Walked, top: str, bottom: str) -> float:
+        """Pages between ``top`` and ``bottom``: the count curve's records there, scaled to the
+        window's own share of them (:meth:`.Curve.pages_left`), else the window's own density."""
+        page = self.source.page_size.expected
+        splitter = self.source.splitter
+        curve = splitter.curve() if splitter is not None else None
+        if curve is not None and walked.newest is not None and walked.oldest is not None:
+            read = (walked.newest, walked.oldest, walked.records)
+            estimate = curve.pages_left(read, top, bottom, page)
+            if estimate is not None:
+                return estimate
+        return walked.pages_between(top, bottom, page)
 
     def _bottom(self) -> str | None:
         """Where a walk's bottom window probably ends (the counts asked so far say)."""

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
 import threading
 import typing as t
 
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
+from tap_heymarket.walk.curve import Curve
 
 MIN_PAGES = 40  # a walk with fewer pages left is not worth splitting
 OVERHEAD_SHARE = 0.04  # probes and boundary pages, as a share of the pages left
@@ -229,25 +229,27 @@ class Splitter:
         below :meth:`oldest`); None when they cannot say. The counts are the whole account's:
         for one walk's inboxes and view they place boundaries as well as its records are spread
         like the account's (and the tail is rebalanced when they are not)."""
+        curve = self.curve()
+        if curve is None:
+            return None
+        high, base = curve.count_at(parse_instant(top)), curve.count_at(parse_instant(low))
+        if high <= base:
+            return None
+        share = (high - base) / (parts + last)
+        cuts = [curve.instant_of(high - share * n) for n in range(1, parts + 1)]
+        return [format_instant(cut.replace(microsecond=0)) for cut in cuts]
+
+    def curve(self) -> Curve | None:
+        """The count curve of the counts asked so far, down to :meth:`oldest` (no request);
+        the newest value read stands for the count of everything."""
         end = self.oldest()
         if end is None:
             return None
         with self._lock:
-            points = {d: c for d, c in self._cache.items() if d is not None and d > end}
-            if self.newest is not None and None in self._cache and self.newest > end:
+            points = {d: c for d, c in self._cache.items() if d is not None}
+            if self.newest is not None and None in self._cache:
                 points.setdefault(self.newest, self._cache[None])
-        curve = [(parse_instant(end), 0.0)]
-        for date, count in sorted(points.items()):
-            if count > curve[-1][1]:
-                curve.append((parse_instant(date), float(count)))
-        if len(curve) < 2:
-            return None
-        high, base = _count_at(curve, parse_instant(top)), _count_at(curve, parse_instant(low))
-        if high <= base:
-            return None
-        share = (high - base) / (parts + last)
-        cuts = [_instant_of(curve, high - share * n) for n in range(1, parts + 1)]
-        return [format_instant(cut.replace(microsecond=0)) for cut in cuts]
+        return Curve.through(end, points)
 
     def oldest(self) -> str | None:
         """About where the listing's records end, from the counts asked so far (no request).
@@ -291,22 +293,6 @@ class Searching:
 
 
 SEARCHING = Searching()
-
-
-def _count_at(curve: list[tuple[dt.datetime, float]], instant: dt.datetime) -> float:
-    """The count below ``instant`` on a piecewise-linear curve (flat beyond its ends)."""
-    for (t0, c0), (t1, c1) in itertools.pairwise(curve):
-        if instant <= t1:
-            return c0 + (c1 - c0) * min(max((instant - t0) / (t1 - t0), 0.0), 1.0)
-    return curve[-1][1]
-
-
-def _instant_of(curve: list[tuple[dt.datetime, float]], count: float) -> dt.datetime:
-    """Where the curve reaches ``count`` (counts rise strictly along it)."""
-    for (t0, c0), (t1, c1) in itertools.pairwise(curve):
-        if count <= c1:
-            return t0 + (t1 - t0) * ((count - c0) / (c1 - c0))
-    return curve[-1][0]
 
 
 def even_splits(top: str, floor: str, parts: int, last: float = 1.0) -> list[str]:
