@@ -13,8 +13,9 @@ keeps only values strictly below ``b``; the upper window keeps values at or abov
 stops after the page that reaches below it (ties at ``b`` included). What it costs: the
 count probes (shared by the walks of a stream: the total, asked anyway for progress,
 :data:`RUNGS` and at most :data:`DESCENTS` more) and one page per boundary that both sides
-read. Splitting stops when that would exceed :data:`OVERHEAD_SHARE` of the pages the walk has
-left, so small accounts never pay for it.
+read. An account of fewer than :data:`MIN_PAGES` pages by the total's count is not split and
+asks no probe, so small accounts never pay for it; past that, a window splits only while
+slots are free, into parts of at least :data:`tap_heymarket.walk.inflight.MIN_PAGES` pages.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ import typing as t
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 from tap_heymarket.walk.curve import Curve
 
-MIN_PAGES = 40  # a walk with fewer pages left is not worth splitting
-OVERHEAD_SHARE = 0.04  # probes and boundary pages, as a share of the pages left
+MIN_PAGES = 40  # an account of fewer pages (the total's count) is not worth a probe or a split
 #: The share of records the part that reads to the listing's end gets, against each other
 #: part's: where the listing ends is only estimated (:meth:`Splitter.oldest`), and a bottom part
 #: with more to read than the others is the walk that goes on alone at the run's end, while one
