@@ -87,7 +87,7 @@ def test_before_any_count_is_back_a_window_counts_on_its_own_density() -> None:
     share=st.floats(0.01, 1.0),
     low_age=st.integers(0, 2 * 10**7),
 )
-def test_pages_left_grow_as_the_bottom_goes_down_and_are_none_below_the_top(
+def test_pages_left_grow_as_the_bottom_goes_down_and_are_the_windows_share_of_the_records_below(
     ages: list[int], counts: list[int], share: float, low_age: int
 ) -> None:
     newest = parse_instant(NEWEST)
