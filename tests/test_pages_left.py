@@ -59,6 +59,17 @@ def test_the_curve_says_nothing_of_a_span_where_it_counts_no_records() -> None:
     assert Curve.through(NEWEST, AGING) is None, "no count above the end: no curve"
 
 
+def test_the_curve_orders_its_counts_by_instant_not_by_spelling() -> None:
+    # an hour after NEWEST, spelt at UTC-5: as text it sorts between DAY_AGO and HOUR_AGO
+    later = {**AGING, "2025-12-30T20:00:00-05:00": 1100, "2025-12-30T23:00:00+00:00": 900}
+    curve = Curve.through(END, later)
+    assert curve is not None
+    instants = [instant for instant, _count in curve.points]
+    assert instants == sorted(set(instants)), "oldest first, each step a span of time"
+    assert curve.count_at(parse_instant(HOUR_AGO)) == 900.0
+    assert curve.count_at(parse_instant(NEWEST)) == 1000.0
+
+
 def _split_off(counts: dict[str | None, int]) -> SplitOff:
     splitter = Splitter(lambda date: counts[date])
     splitter.newest = NEWEST

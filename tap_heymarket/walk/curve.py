@@ -31,9 +31,9 @@ class Curve:
         """The curve from zero at ``end`` through the counts of the dates above it (None:
         nothing above it counted records)."""
         points = [(parse_instant(end), 0.0)]
-        for date, count in sorted(counts.items()):
-            if date > end and count > points[-1][1]:
-                points.append((parse_instant(date), float(count)))
+        for instant, count in sorted((parse_instant(date), count) for date, count in counts.items()):
+            if instant > points[-1][0] and count > points[-1][1]:  # a span of time for each step
+                points.append((instant, float(count)))
         return cls(tuple(points)) if len(points) >= 2 else None
 
     def count_at(self, instant: dt.datetime) -> float:
