@@ -73,6 +73,7 @@ class Standin:
         self.latency = args.latency
         self.readings = set(args.reading or [])
         self.arrivals: list[float] = []
+        self.count_arrivals: list[float] = []  # the count endpoint's: the same budget
         self.lock = threading.Lock()
 
     def select(self, body: dict) -> list[dict]:
@@ -126,7 +127,14 @@ def handler_for(standin: Standin) -> type:
         def do_GET(self) -> None:
             if self.path == "/stats":
                 with standin.lock:
-                    self.reply(200, {"arrivals": list(standin.arrivals), "ids": len(standin.rows)})
+                    self.reply(
+                        200,
+                        {
+                            "arrivals": list(standin.arrivals),
+                            "count_arrivals": list(standin.count_arrivals),
+                            "ids": len(standin.rows),
+                        },
+                    )
                 return
             time.sleep(standin.latency)
             if not self.authorised():
@@ -176,6 +184,8 @@ def handler_for(standin: Standin) -> type:
                     standin.arrivals.append(arrival)
                 self.reply(200, standin.listing(body))
             elif self.path == "/v1/conversations/count":
+                with standin.lock:
+                    standin.count_arrivals.append(arrival)
                 self.reply(200, {"count": len(standin.select(body))})
             else:
                 self.reply(404, {"error": f"no route {self.path}"})

@@ -59,7 +59,13 @@ def rows(figure: Callable[[str, str], None], check: Callable[[str, bool, str], N
         arrivals = sorted(stats["arrivals"])
         whole, steady = budget.rates(arrivals, limit)
         tail = budget.tail_share(arrivals, limit)
+        # the count probes take slots of the same budget: the rate of every request beside it
+        everything, _ = budget.rates(sorted(arrivals + stats["count_arrivals"]), limit)
         label = f"stand-in {inboxes} inbox(es), {latency * 1000:.0f} ms, {limit}/min, {count:,}"
-        figure(label, f"{whole:.2f} whole, {steady:.2f} steady, tail {tail:.0%}, {len(arrivals)} requests")
+        figure(
+            label,
+            f"{whole:.2f} whole, {steady:.2f} steady, tail {tail:.0%}, {len(arrivals)} requests"
+            f" (with {len(stats['count_arrivals'])} counts: {everything:.2f} whole)",
+        )
         once = len(ids) == stats["ids"] and all(v == 1 for v in ids.values())
         check(f"{label}: every record exactly once", once, f"{sum(ids.values())} out, {len(ids)} unique")
