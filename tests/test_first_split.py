@@ -12,7 +12,7 @@ import pytest
 
 from heymarket_sandbox.server import Fault
 from tap_heymarket.timestamps import parse_instant
-from tap_heymarket.walk import splitting
+from tap_heymarket.walk import cuts, splitting
 from tap_heymarket.walk.plan import Window
 from tap_heymarket.walk.split_off import SplitOff
 from tap_heymarket.walk.splitting import SEARCHING, Splitter
@@ -113,7 +113,7 @@ def test_the_first_page_reads_on_while_the_total_is_under_way_then_splits_on_it(
     # 3,600 records at the first page's one a second: they end an hour below the newest value
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
     # three parts of 1,029 and, where the records only probably end, half a share (514)
-    parts = splitting.boundaries(NEWEST, None, splitter.oldest(), 3, shares=splitter.shares)
+    parts = cuts.boundaries(NEWEST, None, splitter.oldest(), 3, shares=splitter.shares)
     assert parts == [
         "2025-01-01T00:42:51.000000Z",
         "2025-01-01T00:25:42.000000Z",

@@ -14,9 +14,10 @@ from heymarket_sandbox import SandboxAPI, generate
 from heymarket_sandbox.server import Fault
 from tap_heymarket.ratelimit import RequestRateLimiter
 from tap_heymarket.streams import ConversationsStream
-from tap_heymarket.walk import inflight, splitting
+from tap_heymarket.walk import cuts, inflight, splitting
+from tap_heymarket.walk.cuts import even_splits
 from tap_heymarket.walk.inflight import InFlight, Walked
-from tap_heymarket.walk.splitting import Splitter, even_splits
+from tap_heymarket.walk.splitting import Splitter
 from tests.cases import CASES, READING_PARAMS
 from tests.harness import config_for, run_sync
 
@@ -182,7 +183,7 @@ def test_boundaries_cut_the_records_in_equal_shares_where_the_counts_say() -> No
     splitter = _counted()
     assert splitter.oldest() == "2025-01-01T00:00:00.000000Z"
     # 300 records down from 00:30 to a floor at 00:00 in four shares of 75: 00:22:30, 00:15:00, 00:07:30
-    assert splitting.boundaries(
+    assert cuts.boundaries(
         "2025-01-01T00:30:00.000000Z",
         "2025-01-01T00:00:00.000000Z",
         splitter.oldest(),
@@ -200,13 +201,13 @@ def test_the_part_that_reads_to_the_listings_estimated_end_gets_half_a_share() -
     # as above, but no floor: the listing's end (00:00) is only the counts' estimate, so the
     # bottom part takes half a share (42.9 records) and the three above it 85.7 each
     splitter = _counted()
-    assert splitting.OPEN_END_SHARE == 0.5
-    assert splitting.boundaries(
+    assert cuts.OPEN_END_SHARE == 0.5
+    assert cuts.boundaries(
         "2025-01-01T00:30:00.000000Z", None, splitter.oldest(), 3, shares=splitter.shares
     ) == ["2025-01-01T00:21:25.000000Z", "2025-01-01T00:12:51.000000Z", "2025-01-01T00:04:17.000000Z"]
     # without counts, in time: 40.5 s in 3.5 shares of 11.6 s, cut on whole seconds
     top, end = "2025-01-01T00:00:40.500000Z", "2025-01-01T00:00:00.000000Z"
-    assert splitting.boundaries(top, None, end, 3, shares=None) == [
+    assert cuts.boundaries(top, None, end, 3, shares=None) == [
         "2025-01-01T00:00:28.000000Z",
         "2025-01-01T00:00:17.000000Z",
         "2025-01-01T00:00:05.000000Z",
@@ -215,14 +216,14 @@ def test_the_part_that_reads_to_the_listings_estimated_end_gets_half_a_share() -
 
 def test_without_counts_a_window_is_split_evenly_in_time_on_whole_seconds_strictly_inside() -> None:
     top, floor = "2025-01-01T00:00:40.500000Z", "2025-01-01T00:00:00.000000Z"
-    assert splitting.boundaries(top, floor, floor, 3, shares=None) == [
+    assert cuts.boundaries(top, floor, floor, 3, shares=None) == [
         "2025-01-01T00:00:30.000000Z",
         "2025-01-01T00:00:20.000000Z",
         "2025-01-01T00:00:10.000000Z",
     ]
-    narrow = splitting.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, 4, shares=None)
+    narrow = cuts.boundaries("2025-01-01T00:00:02.500000Z", floor, floor, 4, shares=None)
     assert narrow == ["2025-01-01T00:00:02.000000Z", "2025-01-01T00:00:01.000000Z"], "fewer seconds"
-    assert splitting.boundaries(top, None, None, 3, shares=None) == [], "nowhere to end"
+    assert cuts.boundaries(top, None, None, 3, shares=None) == [], "nowhere to end"
 
 
 # -- the run, on a fake clock ----------------------------------------------------------------

@@ -12,9 +12,10 @@ small objects with one job each:
   :class:`~.walker.WalkSource` (the stream): fetch, sift (:mod:`.sift`, :mod:`.page_order`),
   decide (:mod:`.pagination`: ``decide(page, cursor, listing)``, a pure function; the
   cursor value is :mod:`.cursor`'s), and hand the page over. It is not a stream.
-- :mod:`.split_off`, :mod:`.splitting`, :mod:`.inflight`: whether a long window hands its
-  lower part to other workers, where the boundaries lie (the count endpoint, else even time),
-  and how many windows the request budget needs at once (Little's law).
+- :mod:`.split_off`, :mod:`.splitting`, :mod:`.curve`, :mod:`.cuts`, :mod:`.inflight`: whether
+  a long window hands its lower part to other workers (how far it is from done: the count
+  curve), where the boundaries lie (the count endpoint, else even time), and how many
+  windows the request budget needs at once (Little's law).
 - :mod:`.page_size`: the ``limit`` asked for, learnt from the server's first answer.
 - :mod:`.strays`: records out of place, emitted once across windows and named.
 - :mod:`.run`: the main thread's loop: emit each page, then record how far the run got.

@@ -13,9 +13,10 @@ from __future__ import annotations
 import typing as t
 
 from tap_heymarket.timestamps import parse_instant
+from tap_heymarket.walk.cuts import boundaries
 from tap_heymarket.walk.inflight import InFlight, Walked, near_the_end
 from tap_heymarket.walk.plan import Window
-from tap_heymarket.walk.splitting import SEARCHING, boundaries
+from tap_heymarket.walk.splitting import SEARCHING
 
 if t.TYPE_CHECKING:
     from tap_heymarket.walk.cursor import Cursor
