@@ -27,16 +27,21 @@ AGING = {NEWEST: 1000, HOUR_AGO: 900, DAY_AGO: 500, MONTH_AGO: 100}
 PAGE = 100  # each page brings 99 new records (it sends one again)
 
 
-def _walked_the_newest_hour(records: int = 100) -> Walked:
+def _read(newest: str, oldest: str, records: int) -> Walked:
+    """A window that has read ``records`` records between ``oldest`` and ``newest``."""
     walked = Walked()
-    walked.add([NEWEST, HOUR_AGO], records)
+    walked.add([newest, oldest], records)
     return walked
+
+
+def _walked_the_newest_hour(records: int = 100) -> Walked:
+    return _read(NEWEST, HOUR_AGO, records)
 
 
 def test_the_curve_puts_the_records_below_a_window_where_the_counts_say_they_are() -> None:
     curve = Curve.through(END, AGING)
     assert curve is not None
-    read = (NEWEST, HOUR_AGO, 100)
+    read = _walked_the_newest_hour()
     assert abs(curve.pages_left(read, HOUR_AGO, END, PAGE) - 900 / 99) < 1e-9  # type: ignore[operator]
     assert abs(curve.pages_left(read, HOUR_AGO, DAY_AGO, PAGE) - 400 / 99) < 1e-9  # type: ignore[operator]
     density = _walked_the_newest_hour().pages_between(HOUR_AGO, END, PAGE)
@@ -46,16 +51,17 @@ def test_the_curve_puts_the_records_below_a_window_where_the_counts_say_they_are
 def test_a_window_of_half_the_accounts_records_has_half_its_pages_left() -> None:
     curve = Curve.through(END, AGING)
     assert curve is not None
-    whole = curve.pages_left((NEWEST, HOUR_AGO, 100), HOUR_AGO, END, PAGE)
-    half = curve.pages_left((NEWEST, HOUR_AGO, 50), HOUR_AGO, END, PAGE)
+    whole = curve.pages_left(_walked_the_newest_hour(100), HOUR_AGO, END, PAGE)
+    half = curve.pages_left(_walked_the_newest_hour(50), HOUR_AGO, END, PAGE)
     assert whole is not None and half is not None and abs(half - whole / 2) < 1e-9
 
 
 def test_the_curve_says_nothing_of_a_span_where_it_counts_no_records() -> None:
     curve = Curve.through(END, AGING)
     assert curve is not None
-    below_the_end = ("2025-10-20T00:00:00.000000Z", "2025-10-10T00:00:00.000000Z", 30)
+    below_the_end = _read("2025-10-20T00:00:00.000000Z", "2025-10-10T00:00:00.000000Z", 30)
     assert curve.pages_left(below_the_end, HOUR_AGO, END, PAGE) is None
+    assert curve.pages_left(Walked(), HOUR_AGO, END, PAGE) is None, "nothing read yet"
     assert Curve.through(NEWEST, AGING) is None, "no count above the end: no curve"
 
 
@@ -110,7 +116,8 @@ def test_pages_left_grow_as_the_bottom_goes_down_and_are_the_windows_share_of_th
     ranked = sorted(counts, reverse=True)[: len(ages)]  # older dates count fewer records below them
     curve = Curve.through(at(ages[-1] + 1), {at(age): n for age, n in zip(ages, ranked, strict=True)})
     assert curve is not None
-    read = (at(ages[0]), at(ages[1]), max(1, round(100 * share)))  # a window read the newest span
+    records = max(1, round(100 * share))
+    read = _read(at(ages[0]), at(ages[1]), records)  # a window read the newest span
     top, end = at(ages[1]), at(ages[-1] + 1)
     nearer, farther = sorted((at(ages[1] + low_age), end), reverse=True)
     near = curve.pages_left(read, top, nearer, PAGE)
@@ -119,5 +126,5 @@ def test_pages_left_grow_as_the_bottom_goes_down_and_are_the_windows_share_of_th
     assert curve.pages_left(read, top, top, PAGE) == 0.0
     assert curve.pages_left(read, end, top, PAGE) == 0.0, "a bottom above the top: nothing left"
     total = curve.pages_left(read, top, end, PAGE)
-    expected = ranked[1] * read[2] / (ranked[0] - ranked[1]) / (PAGE - 1)  # at the window's own share
+    expected = ranked[1] * records / (ranked[0] - ranked[1]) / (PAGE - 1)  # at the window's own share
     assert total is not None and abs(total - expected) <= 1e-9 * max(expected, 1.0)

@@ -16,8 +16,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import typing as t
 
 from tap_heymarket.timestamps import parse_instant
+
+if t.TYPE_CHECKING:
+    from tap_heymarket.walk.inflight import Walked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,13 +58,14 @@ class Curve:
         """Records between ``low`` and ``high`` (zero if ``high`` is not above ``low``)."""
         return max(self.count_at(parse_instant(high)) - self.count_at(parse_instant(low)), 0.0)
 
-    def pages_left(self, read: tuple[str, str, int], top: str, low: str, page: int) -> float | None:
-        """Pages between ``low`` and ``top`` for a window that has ``read`` (its newest and
-        oldest values and how many records), at ``page`` records a page less the one each
-        page sends again: the curve's records there, scaled by the window's own share of the
-        account over the span it read (None: the curve says none lie where it read)."""
-        newest, oldest, records = read
-        seen = self.between(newest, oldest)
-        if seen <= 0 or records <= 0:
+    def pages_left(self, walked: Walked, top: str, low: str, page: int) -> float | None:
+        """Pages between ``low`` and ``top`` for a window that has ``walked`` so far, at
+        ``page`` records a page less the one each page sends again: the curve's records
+        there, scaled by the window's own share of the account over the span it read (None:
+        it has read nothing yet, or the curve says none lie where it read)."""
+        if walked.newest is None or walked.oldest is None or walked.records <= 0:
             return None
-        return self.between(top, low) * records / seen / max(page - 1, 1)
+        seen = self.between(walked.newest, walked.oldest)
+        if seen <= 0:
+            return None
+        return self.between(top, low) * walked.records / seen / max(page - 1, 1)

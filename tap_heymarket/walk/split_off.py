@@ -105,12 +105,8 @@ class SplitOff:
         page = self.source.page_size.expected
         splitter = self.source.splitter
         curve = splitter.curve() if splitter is not None else None
-        if curve is not None and walked.newest is not None and walked.oldest is not None:
-            read = (walked.newest, walked.oldest, walked.records)
-            estimate = curve.pages_left(read, top, bottom, page)
-            if estimate is not None:
-                return estimate
-        return walked.pages_between(top, bottom, page)
+        estimate = curve.pages_left(walked, top, bottom, page) if curve is not None else None
+        return estimate if estimate is not None else walked.pages_between(top, bottom, page)
 
     def _bottom(self) -> str | None:
         """Where a walk's bottom window probably ends (the counts asked so far say)."""
