@@ -154,14 +154,17 @@ class Listing:
             parts.append(encoded)
         return b"[" + b",".join(parts) + b"]"
 
-    def count(self, before: dt.datetime | None = None) -> int:
-        """How many records lie "before" ``before`` as the reading compares (all when None)."""
+    def count(self, before: dt.datetime | None = None, scopes: t.Iterable[Scope] | None = None) -> int:
+        """How many records (of ``scopes``; None: all) lie "before" ``before`` as the reading
+        compares (all when None)."""
+        chosen = None if scopes is None else set(scopes)
+        records = [r for r in self.records.values() if chosen is None or self.scope_of(r) in chosen]
         cutoff = None if before is None else self.reading.cutoff(before)
         if cutoff is None:
-            return len(self.records)
+            return len(records)
         if self.reading.hidden_sort and self.reading.filter_hidden:
-            return sum(1 for r in self.records.values() if self.rank(r) < cutoff)
-        return sum(1 for r in self.records.values() if r[self.field] < cutoff)
+            return sum(1 for r in records if self.rank(r) < cutoff)
+        return sum(1 for r in records if r[self.field] < cutoff)
 
 
 def _before(

@@ -52,6 +52,13 @@ class Reading:
     #: proven at the page size the reference documents), "honours" it, "rejects" it (HTTP 400
     #: naming it) or, as a number, caps pages at that many records
     limit: str = "ignores"
+    #: what the conversation count makes of a body's ``filters`` (the reference prints only
+    #: ``date``): "ignores" them (every conversation of the account is counted), "honours"
+    #: them (the listing's inboxes and view) or "rejects" them (HTTP 400 naming the field)
+    count_filters: str = "ignores"
+    #: what the count makes of an omitted ``closed``: "both" views, or "open" only (as the
+    #: listing may read it: the reference's open question 2, the independent stand-in's reading)
+    count_closed: str = "both"
 
     def __str__(self) -> str:
         changed = [

@@ -14,6 +14,7 @@ import time
 import typing as t
 
 from heymarket_sandbox import deletions
+from heymarket_sandbox.counting import conversation_count
 from heymarket_sandbox.data import Dataset, generate
 from heymarket_sandbox.listing import Listing
 from heymarket_sandbox.readings import LimitRefusedByServerError, Reading, page_size
@@ -229,7 +230,7 @@ class SandboxAPI:
             if path == "/v1/conversations":
                 return self._conversations(body)
             if path == "/v1/conversations/count":
-                return 200, json.dumps({"count": self.conversations.count(_instant(body, "date"))}).encode()
+                return conversation_count(self.conversations, self.reading, body, self.inbox_members)
             if path == "/v1/contacts/count":
                 count = self.listings["/v1/contacts"].count(_instant(body, "date"))
                 return 200, json.dumps({"count": count}).encode()
