@@ -86,9 +86,10 @@ class Endpoint:
         """:meth:`send` on a worker, the main thread free to notice SIGTERM or SIGINT."""
         return call_interruptibly(lambda: self.send(body, context), interrupt.check)
 
-    def count(self, path: str, date: str | None) -> int:
-        """One ``POST path`` (no retries: best effort) for the records "before" ``date``."""
-        prepared = self._prepare(path, "POST", {"date": date} if date else {})
+    def count(self, path: str, date: str | None, body: dict[str, t.Any] | None = None) -> int:
+        """One ``POST path`` (no retries: best effort) for the records "before" ``date``
+        (``body``: more fields, such as the listing's filters, that the count is asked with)."""
+        prepared = self._prepare(path, "POST", {**(body or {}), **({"date": date} if date else {})})
         return count_of(self._send_once(prepared, None, path))
 
     def records_in(self, body: t.Any) -> list[dict[str, t.Any]]:

@@ -9,6 +9,8 @@ from heymarket_sandbox.server import Fault
 from tests.cases import account
 from tests.harness import config_for, run_sync
 
+COUNT = "/v1/conversations/count"
+
 
 def test_progress_lines_report_count_percent_and_eta_against_the_apis_total(start_sandbox, caplog) -> None:
     api = account()
@@ -22,7 +24,10 @@ def test_progress_lines_report_count_percent_and_eta_against_the_apis_total(star
     assert lines[-1].startswith(f"conversations: {total:,} of {total:,} (100.0%)")
     assert lines[-1].endswith("(done)")
     assert len(result.ids()) == total
-    assert api.request_count("/v1/conversations/count") == 1
+    counts = [r.body for r in api.requests if r.path == "/v1/conversations/count"]
+    assert sum("filters" not in body for body in counts) == 1  # the total, asked once
+    # and once with each walk's own filters (one member reads all three inboxes: one walk a view)
+    assert sorted(body["filters"]["closed"] for body in counts if "filters" in body) == [False, True]
 
 
 def test_progress_lines_are_paced_by_the_interval_not_per_page(start_sandbox, caplog) -> None:
@@ -35,7 +40,7 @@ def test_progress_lines_are_paced_by_the_interval_not_per_page(start_sandbox, ca
 
 def test_a_total_that_disagrees_with_the_count_is_warned_about(start_sandbox, caplog) -> None:
     api = account()
-    api.faults.append(Fault("status", status=200, body=b'{"count": 5}', path="/v1/conversations/count"))
+    api.faults.append(Fault("status", status=200, body=b'{"count": 5}', path=COUNT, times=3))
     with caplog.at_level(logging.WARNING):
         run_sync(config_for(start_sandbox(api).url))
     assert f"emitted {len(api.conversations.records)} records but the API counted 5" in caplog.text
@@ -43,7 +48,7 @@ def test_a_total_that_disagrees_with_the_count_is_warned_about(start_sandbox, ca
 
 def test_a_failing_count_call_never_fails_the_sync(start_sandbox, caplog) -> None:
     api = account()
-    api.faults.append(Fault("status", status=500, path="/v1/conversations/count"))
+    api.faults.append(Fault("status", status=500, path=COUNT, times=3))
     with caplog.at_level(logging.WARNING):
         result = run_sync(config_for(start_sandbox(api).url))
     assert sorted(result.ids()) == sorted(api.conversations.records)

@@ -41,6 +41,7 @@ from tap_heymarket.walk.state import (
     write_resume,
 )
 from tap_heymarket.walk.strays import Handoff, name_strays, report_strays
+from tap_heymarket.walk.totals import MAX_SCOPES, ScopedCounts, walks_total
 from tap_heymarket.walk.walker import Page, WindowWalker
 
 if t.TYPE_CHECKING:
@@ -62,6 +63,8 @@ class Walk:
         self.inflight = None if stream.ABORT_AT_RECORD_COUNT is not None else InFlight(concurrency, budget)
         self.walker = WindowWalker(stream, self.inflight)
         self.pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
+        self.scoped: ScopedCounts | None = None  # each walk's own count, for the total
+        self.unfiltered: int | None = None  # the count of everything (None: not had)
 
     def records(self) -> t.Iterator[dict[str, t.Any]]:
         """Plan the windows, read them concurrently, emit their pages in arrival order."""
@@ -95,7 +98,7 @@ class Walk:
                 reason = page.reason or reason
                 if not stream.full_table:
                     write_resume(state, top, slices_now, tracked.values())
-                progress.page(len(page.records), page.skipped, page.unreachable)
+                self._count_page(progress, page)
                 name_strays(stream, page.strays, strays)
         except GeneratorExit:
             raise
@@ -112,6 +115,7 @@ class Walk:
             cap_bookmark(state, top, held)
             if slices_now != [()] and (stream.end_date is None or held is None):
                 state["covered"] = slice_list(set(slices_now) - denied)
+        self._settle_total(progress, wait=True)
         progress.finish(complete=not any(w.floor for w in windows), denied=_describe(denied))
         report_strays(stream, strays)
 
@@ -149,6 +153,7 @@ class Walk:
             splitter.start(windows)
         for key, window in tracked.items():
             self._start(key, window)
+        self.scoped = self._count_scopes(windows)  # behind the first pages: only the total waits
 
     def _start(self, key: str, window: Window, *, reserved: bool = False) -> None:
         """Hand a window to a worker (``reserved``: into the slot its split claimed)."""
@@ -188,17 +193,62 @@ class Walk:
         newest = min(max(values), run_started)
         return newest if top is None or newest > top else top
 
-    def _expected_total(self, windows: list[Window]) -> int | None:
-        """The API's count for a full sync, or None (the count must never fail a sync)."""
+    def _count_scopes(self, windows: list[Window]) -> ScopedCounts | None:
+        """For a full sync, each walk's count with its own filters, asked now beside the first
+        pages (:mod:`tap_heymarket.walk.totals`); None where the listing's count is not scoped."""
         stream = self.stream
-        full = all(w.floor is None and w.cursor is None for w in windows)
-        if not full or not stream.count_path or not stream.api.directory.covers_whole_account():
+        if not stream.count_path or not _full(windows) or len(windows) > MAX_SCOPES:
+            return None
+        bodies = [stream.count_body(w.scope) for w in windows]
+        if any(body is None for body in bodies):
+            return None
+        return ScopedCounts(stream.count_scoped, [b for b in bodies if b is not None])
+
+    def _expected_total(self, windows: list[Window]) -> int | None:
+        """The records a full sync should emit, by the unfiltered count for now (None: no count
+        says; it must never fail a sync); each walk's own count may correct it once back
+        (:meth:`_settle_total`)."""
+        stream = self.stream
+        whole = stream.api.directory.covers_whole_account()
+        if not _full(windows) or not stream.count_path or not (whole or self.scoped):
             return None
         count = stream.splitter.count if stream.splitter is not None else stream.count_before
         try:
-            return call_interruptibly(lambda: count(None), interrupt.check)
+            self.unfiltered = call_interruptibly(lambda: count(None), interrupt.check)
         except CountUnavailable:
             return None  # warned once where it was asked
+        return walks_total(self.unfiltered, [], whole)
+
+    def _count_page(self, progress: ProgressReporter, page: Page) -> None:
+        """One page emitted: progress counts it, and takes the walks' own total once it is back."""
+        default_view = self.stream.in_default_view(page.window.scope)
+        progress.page(len(page.records), page.skipped, page.unreachable, default_view=default_view)
+        self._settle_total(progress)
+
+    def _settle_total(self, progress: ProgressReporter, *, wait: bool = False) -> None:
+        """Once every walk's own count is back (``wait``: wait for them), the total they say
+        (:func:`.walks_total`) replaces the unfiltered count's. Not waited for at the start:
+        the main thread would hold back the first pages, and with them the walks' next requests."""
+        scoped = self.scoped
+        if scoped is None or not (wait or scoped.done()):
+            return
+        self.scoped = None
+        values = call_interruptibly(scoped.wait, interrupt.check)
+        stream = self.stream
+        if scoped.failure is not None:
+            stream.logger.info(
+                "%s: the count was not had for each walk's own filters (%s); the total is the account's",
+                stream.name,
+                scoped.failure,
+            )
+        progress.expected_total = walks_total(
+            self.unfiltered, values, stream.api.directory.covers_whole_account()
+        )
+
+
+def _full(windows: list[Window]) -> bool:
+    """Whether the run reads every planned window from the newest record to the listing's end."""
+    return all(w.floor is None and w.cursor is None for w in windows)
 
 
 def _describe(slices: t.Iterable[Slice]) -> str:

@@ -81,6 +81,16 @@ class NewestFirstStream(HeymarketStream):
         """Give a record the stream's one stable shape; raise BadRecordError to skip it."""
         return record
 
+    def count_body(self, scope: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        """The count's body for one walk's own scope (:mod:`tap_heymarket.walk.totals`), or None:
+        this listing's count is not asked per walk (the default: one walk, team-wide)."""
+        return None
+
+    def in_default_view(self, scope: t.Mapping[str, t.Any]) -> bool:
+        """Whether a walk reads the view a body without one reads (conversations: the open one),
+        which is all an unfiltered count may count (:mod:`tap_heymarket.walk.totals`)."""
+        return False
+
     def reread_floor(self, bookmark: str) -> str:
         """Where an incremental walk stops: the bookmark, or below it for records that change."""
         return bookmark
@@ -187,6 +197,11 @@ class NewestFirstStream(HeymarketStream):
         """The count endpoint: records "before" ``date`` (all when None); one request, best
         effort (:class:`~tap_heymarket.progress.OptionalCount`: a failure is "no count")."""
         return self._optional_count(date)
+
+    def count_scoped(self, body: dict[str, t.Any]) -> int:
+        """The count endpoint asked with ``body`` (:meth:`count_body`): one request, no retry;
+        a failure raises (the caller, :class:`~tap_heymarket.walk.totals.ScopedCounts`, copes)."""
+        return self.listing.count(str(self.count_path), None, body)
 
     @cached_property
     def _optional_count(self) -> OptionalCount:
