@@ -11,12 +11,15 @@ true total (tap_heymarket/walk/totals.py).
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from heymarket_sandbox.readings import Reading
+from tap_heymarket import streams
+from tap_heymarket.walk import run
 from tap_heymarket.walk.totals import walks_total
 from tests.cases import account
 from tests.harness import config_for, run_sync
@@ -132,3 +135,29 @@ def test_no_scoped_count_is_asked_under_unread(start_sandbox) -> None:
     api = account(Reading(count_filters="honours"))
     run_sync(config_for(start_sandbox(api).url, unread=True))
     assert not [r for r in api.requests if r.path == COUNT and "filters" in r.body]
+
+
+def test_the_end_of_a_sync_does_not_wait_on_a_walks_count_that_hangs(
+    start_sandbox, caplog, monkeypatch
+) -> None:
+    """A walk's count only corrects the total: one that never comes back costs no wait past
+    FINAL_WAIT, and the unfiltered count stands."""
+    release, answered = threading.Event(), []
+
+    def hangs(self, body):
+        release.wait(30)
+        answered.append(body)
+        return 0
+
+    monkeypatch.setattr(run, "FINAL_WAIT", 0.05)
+    monkeypatch.setattr(streams.ConversationsStream, "count_scoped", hangs)
+    api = account()
+    total = len(api.conversations.records)
+    try:
+        with caplog.at_level(logging.INFO):
+            result = run_sync(config_for(start_sandbox(api).url))
+        assert not answered, "the sync waited for the hanging count"
+    finally:
+        release.set()
+    assert sorted(result.ids()) == sorted(api.conversations.records)
+    assert _done_line(caplog).startswith(f"conversations: {total:,} of {total:,} (100.0%)")

@@ -41,7 +41,7 @@ from tap_heymarket.walk.state import (
     write_resume,
 )
 from tap_heymarket.walk.strays import Handoff, name_strays, report_strays
-from tap_heymarket.walk.totals import MAX_SCOPES, ScopedCounts, walks_total
+from tap_heymarket.walk.totals import FINAL_WAIT, MAX_SCOPES, ScopedCounts, walks_total
 from tap_heymarket.walk.walker import Page, WindowWalker
 
 if t.TYPE_CHECKING:
@@ -233,7 +233,7 @@ class Walk:
         if scoped is None or not (wait or scoped.done()):
             return
         self.scoped = None
-        values = call_interruptibly(scoped.wait, interrupt.check)
+        values = call_interruptibly(lambda: scoped.wait(FINAL_WAIT), interrupt.check)
         stream = self.stream
         if scoped.failure is not None:
             stream.logger.info(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import typing as t
 
 from tap_heymarket.progress import ABSURD_COUNT
@@ -36,6 +37,9 @@ from tap_heymarket.progress import ABSURD_COUNT
 #: Walks beyond this many (one per view and member group) are not counted one by one: the
 #: unfiltered count stands, as before, rather than a request more per walk.
 MAX_SCOPES = 8
+#: The longest the end of a sync waits for a walk's count still under way (they went out
+#: beside the first pages, so this is reached only when a count hangs).
+FINAL_WAIT = 5.0
 
 
 def walks_total(unfiltered: int | None, scoped: list[int | None], whole_account: bool) -> int | None:
@@ -81,8 +85,10 @@ class ScopedCounts:
         """Whether every count is back (or failed)."""
         return not any(thread.is_alive() for thread in self._threads)
 
-    def wait(self) -> list[int | None]:
-        """The counts, once every request is back (each is bounded by ``request_timeout``)."""
+    def wait(self, seconds: float) -> list[int | None]:
+        """The counts back within ``seconds`` (None for one still under way: the sync's end
+        never waits on a slow count, which only the total would gain by)."""
+        deadline = time.monotonic() + seconds
         for thread in self._threads:
-            thread.join()
+            thread.join(max(deadline - time.monotonic(), 0.0))
         return list(self.values)
