@@ -21,13 +21,12 @@ its inboxes and view, as the listing takes them. What the answers say (:func:`wa
 * a scoped count refused (a 400 naming ``filters``), failed or garbled: as if ignored. It is a
   probe: it costs an info line, never a warning, and never the stream's count.
 
-The total feeds only the progress lines and the first split's share of the slots; never a
-record.
+The total feeds only the progress lines and the closing check; never a record, nor a split
+(the first splits are decided before these counts are back).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import typing as t
@@ -70,16 +69,16 @@ class ScopedCounts:
             thread.start()
 
     def _count(self, n: int, body: dict[str, t.Any]) -> None:
-        with contextlib.suppress(Exception):
-            try:
-                value = self._ask(body)
-            except Exception as exc:
-                self.failure = self.failure or (str(exc) or type(exc).__name__)
-                raise
-            if 0 <= value <= ABSURD_COUNT:
-                self.values[n] = value
-            else:
-                self.failure = self.failure or f"the API counted {value} records, which cannot be"
+        """One walk's count; whatever goes wrong only leaves it out (:attr:`failure` says why)."""
+        try:
+            value = self._ask(body)
+        except Exception as exc:  # a probe: no failure of it may reach the sync
+            self.failure = self.failure or (str(exc) or type(exc).__name__)
+            return
+        if 0 <= value <= ABSURD_COUNT:
+            self.values[n] = value
+        else:
+            self.failure = self.failure or f"the API counted {value} records, which cannot be"
 
     def done(self) -> bool:
         """Whether every count is back (or failed)."""
