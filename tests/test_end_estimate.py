@@ -167,7 +167,7 @@ def test_a_probe_that_counts_nothing_places_no_end_below_it() -> None:
 
 @pytest.fixture
 def short_walks_split(monkeypatch) -> None:
-    monkeypatch.setattr(splitting, "MIN_PAGES", 4)
+    monkeypatch.setattr(splitting, "MIN_ACCOUNT_PAGES", 4)
 
 
 @pytest.fixture

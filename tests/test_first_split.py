@@ -173,7 +173,7 @@ def test_where_the_records_end_is_never_below_a_probe_that_counted_none() -> Non
 
 
 def test_a_short_account_is_not_split_and_fires_no_probe() -> None:
-    counter = FakeCounter(total=splitting.MIN_PAGES * 30 - 1)
+    counter = FakeCounter(total=splitting.MIN_ACCOUNT_PAGES * 30 - 1)
     splitter = Splitter(counter)
     splitter.start([Window({}, long=True)])
     assert splitter.search_in_background(*FIRST_PAGE, STUCK) is None
@@ -209,7 +209,7 @@ def test_each_walks_first_window_takes_its_share_of_the_windows_in_flight() -> N
 
 @pytest.fixture
 def short_walks_split(monkeypatch, latency_bound) -> None:
-    monkeypatch.setattr(splitting, "MIN_PAGES", 4)
+    monkeypatch.setattr(splitting, "MIN_ACCOUNT_PAGES", 4)
 
 
 @pytest.fixture
@@ -265,11 +265,11 @@ def test_a_count_endpoint_that_fails_at_start_costs_the_split_not_the_sync(
 
 
 def test_a_bottom_window_near_the_listings_end_is_not_split_again() -> None:
-    from tap_heymarket.walk.inflight import MIN_PAGES, near_the_end
+    from tap_heymarket.walk.inflight import MIN_PART_PAGES, near_the_end
 
-    assert near_the_end(NEWEST, None, 2 * MIN_PAGES - 1), "a part below the real end would be empty"
+    assert near_the_end(NEWEST, None, 2 * MIN_PART_PAGES - 1), "a part below the real end would be empty"
     assert near_the_end(NEWEST, None, None), "no estimate: no split"
-    assert not near_the_end(NEWEST, None, 2 * MIN_PAGES)
+    assert not near_the_end(NEWEST, None, 2 * MIN_PART_PAGES)
     assert not near_the_end(None, None, 1), "a walk's top window: its first split is no tail"
     assert not near_the_end(NEWEST, "2024-01-01T00:00:00.000000Z", 1), "a floor of its own is no estimate"
 

@@ -76,7 +76,7 @@ def test_a_freed_slot_goes_to_the_window_farthest_from_done() -> None:
 def test_a_window_with_few_pages_left_is_not_split_and_a_failed_split_frees_its_slot() -> None:
     planner = _measured(1.0, 500, ceiling=4)
     planner.started("a")
-    assert not planner.claim("a", inflight.MIN_PAGES - 1)
+    assert not planner.claim("a", inflight.MIN_PART_PAGES - 1)
     assert planner.claim("a", 100)
     planner.release()
     assert planner.claim("a", 100)
@@ -125,7 +125,7 @@ def test_one_window_takes_every_free_slot_at_once_each_part_keeping_min_pages() 
     planner = _measured(1.0, 500)  # 13 windows
     planner.started("a")
     planner.started("b")
-    assert planner.claim("a", 5 * inflight.MIN_PAGES, parts=11) == 4, "five parts of MIN_PAGES each"
+    assert planner.claim("a", 5 * inflight.MIN_PART_PAGES, parts=11) == 4, "five parts of MIN_PAGES each"
     assert planner.room() == 7
     assert planner.claim("b", math.inf, parts=11) == 7, "the count's boundary: as many as are free"
     assert planner.room() == 0 and not planner.has_room()
@@ -234,7 +234,7 @@ def fake_latency(monkeypatch) -> t.Callable[[float], list[int]]:
     """Every response reports ``latency`` seconds of round trip (no real wait anywhere).
     Returns the number of windows in flight each time one starts."""
     monkeypatch.setattr(RequestRateLimiter, "acquire", lambda self: None)
-    monkeypatch.setattr(splitting, "MIN_PAGES", 10)
+    monkeypatch.setattr(splitting, "MIN_ACCOUNT_PAGES", 10)
     in_flight: list[int] = []
     started = InFlight.started
 

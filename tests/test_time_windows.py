@@ -17,7 +17,7 @@ CONVERSATIONS = CASES[0]
 def short_walks_split(monkeypatch, latency_bound) -> None:
     """The test account is small: let a walk of a few pages count as long (and the run be one
     that needs more windows in flight: ``latency_bound``)."""
-    monkeypatch.setattr(splitting, "MIN_PAGES", 4)
+    monkeypatch.setattr(splitting, "MIN_ACCOUNT_PAGES", 4)
 
 
 def _boundaries(api) -> list[str]:

@@ -223,7 +223,7 @@ def test_a_record_out_of_place_with_a_later_value_never_sets_the_bookmark(
 def test_in_a_split_walk_a_stale_record_above_the_boundary_is_emitted_once(
     start_sandbox, monkeypatch, latency_bound, reading
 ) -> None:
-    monkeypatch.setattr(splitting, "MIN_PAGES", 4)  # the test account is small: let its walks split
+    monkeypatch.setattr(splitting, "MIN_ACCOUNT_PAGES", 4)  # the test account is small: let its walks split
     api = account(reading)
     walk = _largest_walk(CONVERSATIONS, api)
     stale = [walk[n]["id"] for n in (40, 70, 100)]  # kept by the server above the boundary
@@ -255,7 +255,7 @@ def test_in_a_split_walk_an_early_record_kept_below_the_boundary_is_emitted_once
     request after the first pages returns such a record, split or not (README, "How
     incremental replication works").
     """
-    monkeypatch.setattr(splitting, "MIN_PAGES", 4)  # the test account is small: let its walks split
+    monkeypatch.setattr(splitting, "MIN_ACCOUNT_PAGES", 4)  # the test account is small: let its walks split
     api = account(Reading(hidden_sort=True, filter_hidden=True))
     walk = _largest_walk(CONVERSATIONS, api)
     early = walk[3]["updated"] - dt.timedelta(milliseconds=1)  # above any boundary

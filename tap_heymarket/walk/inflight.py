@@ -10,10 +10,10 @@ emit (pages a second, measured too): windows beyond it would only hold pages in 
 
 Windows are split (see :mod:`tap_heymarket.walk.splitting`) while fewer are in flight than that
 target, and again whenever one finishes while another still has far to go (the tail is
-rebalanced): a free slot goes to a window with at least :data:`MIN_PAGES` pages left and
+rebalanced): a free slot goes to a window with at least :data:`MIN_PART_PAGES` pages left and
 at least half as many as the window farthest from done. Small accounts never pay for it.
 A window may take several free slots at once (one split into several windows: the ramp to
-the target takes one round trip, not one per doubling), each part keeping ``MIN_PAGES``.
+the target takes one round trip, not one per doubling), each part keeping ``MIN_PART_PAGES``.
 
 When the main thread is what limits the run (it is busy emitting nearly all the time, as
 with no latency to speak of), or the server is (its round trips grow with the windows in
@@ -36,7 +36,7 @@ from tap_heymarket.timestamps import parse_instant
 #: barely splits), where the page more costs no time, and the run's end is spread over at
 #: most this many round trips: two, not four (at 1 s and 1,200 a minute, four pages left in
 #: the last windows were a fifth of a short run; the latency-free request counts are the same).
-MIN_PAGES = 2
+MIN_PART_PAGES = 2
 HEADROOM = 1.5  # half as many more than Little's law, for the spread of latencies
 SMOOTHING = 0.2  # weight of the newest value in the main thread's and workers' moving averages
 ROUND_TRIPS = 9  # the latest round trips whose median is the service time
@@ -155,7 +155,7 @@ class InFlight:
     def claim(self, key: str, pages_left: float, parts: int = 1) -> int:
         """How many parts window ``key``, with about ``pages_left`` pages to go, should split
         off now (0: none; at most ``parts``, the free slots, and what keeps every part at
-        :data:`MIN_PAGES` pages).
+        :data:`MIN_PART_PAGES` pages).
 
         Checked and reserved under one lock, so windows splitting at once on several worker
         threads never claim more slots than are free. Each part reserves its slot
@@ -165,11 +165,11 @@ class InFlight:
             if math.isfinite(pages_left):  # a walk's first page (not yet estimated) is not kept
                 self._left[key] = pages_left
             room = self._room()
-            if room <= 0 or pages_left < MIN_PAGES:
+            if room <= 0 or pages_left < MIN_PART_PAGES:
                 return 0
             if pages_left < 0.5 * max(self._left.values(), default=0.0):
                 return 0
-            fit = pages_left // MIN_PAGES - 1 if math.isfinite(pages_left) else parts
+            fit = pages_left // MIN_PART_PAGES - 1 if math.isfinite(pages_left) else parts
             granted = int(max(1, min(parts, room, fit)))
             self._reserved += granted
             return granted
@@ -193,11 +193,11 @@ class InFlight:
 
 def near_the_end(upper: str | None, floor: str | None, pages_left: float | None) -> bool:
     """Whether a window split off a walk's bottom (an ``upper``, no ``floor``: it reads to the
-    listing's end) is too close to that end to split again: fewer than twice :data:`MIN_PAGES`
+    listing's end) is too close to that end to split again: fewer than twice :data:`MIN_PART_PAGES`
     pages left by an estimate that rests on where the counts say the listing ends. A part cut
     below the real end would cost two empty pages (an empty page is asked twice) at the very
     end of the run, the longest tail there is."""
-    return upper is not None and floor is None and (pages_left or 0.0) < 2 * MIN_PAGES
+    return upper is not None and floor is None and (pages_left or 0.0) < 2 * MIN_PART_PAGES
 
 
 def _average(old: float | None, new: float) -> float:

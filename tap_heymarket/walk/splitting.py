@@ -13,9 +13,9 @@ keeps only values strictly below ``b``; the upper window keeps values at or abov
 stops after the page that reaches below it (ties at ``b`` included). What it costs: the
 count probes (shared by the walks of a stream: the total, asked anyway for progress,
 :data:`RUNGS` and at most :data:`DESCENTS` more) and one page per boundary that both sides
-read. An account of fewer than :data:`MIN_PAGES` pages by the total's count is not split and
+read. An account of fewer than :data:`MIN_ACCOUNT_PAGES` pages by the total's count is not split and
 asks no probe, so small accounts never pay for it; past that, a window splits only while
-slots are free, into parts of at least :data:`tap_heymarket.walk.inflight.MIN_PAGES` pages.
+slots are free, into parts of at least :data:`tap_heymarket.walk.inflight.MIN_PART_PAGES` pages.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import typing as t
 from tap_heymarket.timestamps import format_instant, parse_instant, shifted
 from tap_heymarket.walk.curve import Curve
 
-MIN_PAGES = 40  # an account of fewer pages (the total's count) is not worth a probe or a split
+MIN_ACCOUNT_PAGES = 40  # an account of fewer pages (the total's count) is not worth a probe or a split
 #: Where the first split's probes count, as shares of the span the first page's density gives
 #: the records below it: the middle, where they should end, and 4, 16 and 64 times as far down
 #: (each its own request, at once). Older records are sparser than the first page (an active
@@ -155,7 +155,7 @@ class Splitter:
                 return SEARCHING
             self._placed = True
             total = self._cache.get(None)
-            if total is None or total < MIN_PAGES * self.page_size:  # no count, or not worth it
+            if total is None or total < MIN_ACCOUNT_PAGES * self.page_size:  # no count, or not worth it
                 return None
             self.newest = newest  # the count of everything stands at the newest value read
             self.rate = 2 * max(records, 1) / max(span, 1.0)  # records a second: two views, roughly
