@@ -26,6 +26,8 @@ def conversation_count(
         return 400, b'{"error":"bad_data","message":"unknown field: filters"}'
     if not isinstance(filters, dict) or reading.count_filters == "ignores":
         filters = {}
+    elif reading.count_filters in ("inboxes", "closed"):  # honoured in part: that field only
+        filters = {k: v for k, v in filters.items() if k == reading.count_filters}
     chosen = filters.get("inboxes") or list(inboxes)
     if "closed" in filters:
         views = [bool(filters["closed"])]

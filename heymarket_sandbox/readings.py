@@ -54,7 +54,8 @@ class Reading:
     limit: str = "ignores"
     #: what the conversation count makes of a body's ``filters`` (the reference prints only
     #: ``date``): "ignores" them (every conversation of the account is counted), "honours"
-    #: them (the listing's inboxes and view) or "rejects" them (HTTP 400 naming the field)
+    #: them (the listing's inboxes and view), honours only "inboxes" or only "closed", or
+    #: "rejects" them (HTTP 400 naming the field)
     count_filters: str = "ignores"
     #: what the count makes of an omitted ``closed``: "both" views, or "open" only (as the
     #: listing may read it: the reference's open question 2, the independent stand-in's reading)

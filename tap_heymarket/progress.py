@@ -48,7 +48,7 @@ class OptionalCount:
                 msg = f"the API counted {value} records, which cannot be"
                 raise ValueError(msg)
         except Exception as exc:
-            self.failure = _cause(exc)
+            self.failure = failure_cause(exc)
             self.stream.logger.warning(
                 "Could not count %s (%s); going on without: progress shows no total and long walks "
                 "are not split, every record is still read",
@@ -73,6 +73,9 @@ class ProgressReporter:
         #: records emitted by walks of the listing's default view (conversations: open), which
         #: an unfiltered count may be all the API counts (:mod:`tap_heymarket.walk.totals`)
         self.default_view = 0
+        #: whether the total may be an unfiltered count of the open view only (False once the
+        #: walks' own counts confirmed it)
+        self.total_unchecked = True
         self._started = clock.monotonic()
         self._last_logged = self._started
 
@@ -124,7 +127,7 @@ class ProgressReporter:
             self.stream.logger.warning("%s: skipped, access denied: %s", self.stream.name, denied)
         if not complete or self.expected_total is None or self.emitted == self.expected_total:
             return
-        if 0 < self.expected_total == self.default_view:
+        if self.total_unchecked and 0 < self.expected_total == self.default_view:
             self.stream.logger.info(
                 "%s: the API counted %d records, as many as were emitted from the open view: its "
                 "count leaves out closed conversations (it reads an omitted `closed` as open)",
@@ -141,7 +144,7 @@ class ProgressReporter:
             )
 
 
-def _cause(exc: Exception) -> str:
+def failure_cause(exc: Exception) -> str:
     """Why the count failed; a refusal by status and request ID only (not the credentials
     advice, which belongs to the listing's own error if the listing is refused too)."""
     text = str(exc) or type(exc).__name__

@@ -65,6 +65,7 @@ class Walk:
         self.pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
         self.scoped: ScopedCounts | None = None  # each walk's own count, for the total
         self.unfiltered: int | None = None  # the count of everything (None: not had)
+        self.scoped_views: list[bool] = []  # whether each counted walk reads the open view
 
     def records(self) -> t.Iterator[dict[str, t.Any]]:
         """Plan the windows, read them concurrently, emit their pages in arrival order."""
@@ -199,9 +200,12 @@ class Walk:
         stream = self.stream
         if not stream.count_path or not _full(windows) or len(windows) > MAX_SCOPES:
             return None
+        if not stream.api.directory.covers_whole_account():
+            return None  # no unfiltered count to check them against (totals.py)
         bodies = [stream.count_body(w.scope) for w in windows]
         if any(body is None for body in bodies):
             return None
+        self.scoped_views = [stream.in_default_view(w.scope) for w in windows]
         return ScopedCounts(stream.count_scoped, [b for b in bodies if b is not None])
 
     def _expected_total(self, windows: list[Window]) -> int | None:
@@ -209,15 +213,14 @@ class Walk:
         says; it must never fail a sync); each walk's own count may correct it once back
         (:meth:`_settle_total`)."""
         stream = self.stream
-        whole = stream.api.directory.covers_whole_account()
-        if not _full(windows) or not stream.count_path or not (whole or self.scoped):
+        if not _full(windows) or not stream.count_path or not stream.api.directory.covers_whole_account():
             return None
         count = stream.splitter.count if stream.splitter is not None else stream.count_before
         try:
             self.unfiltered = call_interruptibly(lambda: count(None), interrupt.check)
         except CountUnavailable:
             return None  # warned once where it was asked
-        return walks_total(self.unfiltered, [], whole)
+        return self.unfiltered
 
     def _count_page(self, progress: ProgressReporter, page: Page) -> None:
         """One page emitted: progress counts it, and takes the walks' own total once it is back."""
@@ -241,14 +244,15 @@ class Walk:
                 stream.name,
                 scoped.failure,
             )
-        progress.expected_total = walks_total(
-            self.unfiltered, values, stream.api.directory.covers_whole_account()
-        )
+        total = walks_total(self.unfiltered, list(zip(self.scoped_views, values, strict=True)))
+        progress.expected_total, progress.total_unchecked = total.value, not total.checked
 
 
 def _full(windows: list[Window]) -> bool:
-    """Whether the run reads every planned window from the newest record to the listing's end."""
-    return all(w.floor is None and w.cursor is None for w in windows)
+    """Whether the run reads every planned window from the newest record to the listing's end
+    (not below a bookmark or ``start_date``, nor only up to ``end_date``: the count's total
+    is not what such a run emits)."""
+    return all(w.floor is None and w.cursor is None and w.upper is None for w in windows)
 
 
 def _describe(slices: t.Iterable[Slice]) -> str:

@@ -10,28 +10,35 @@ pass 100%.
 
 So, beside the unfiltered count and the walks' first pages (the same round trip: no time
 more, two requests more a full sync of a one-member account), the count is also asked with
-each walk's own filters (:meth:`~tap_heymarket.walk.stream.NewestFirstStream.count_body`):
-its inboxes and view, as the listing takes them. What the answers say (:func:`walks_total`):
+each walk's own body (:meth:`~tap_heymarket.walk.stream.NewestFirstStream.count_body`): its
+member, inboxes and view, as the listing takes them. Their answers are trusted only where they
+fit the unfiltered count (:func:`walks_total`), since a server may honour the body in part
+(only the inboxes, only the view, only the member: with several member groups the walks'
+counts then add up to twice the account), answer nonsense, or the account may change between
+the requests:
 
-* every scoped count equals the unfiltered one: the filters were ignored, and the total is
-  the unfiltered count, as it was before (for the whole account only);
-* otherwise the filters were honoured: the total is their sum, whatever the unfiltered count
-  reads an omitted ``closed`` as, and it holds for an extraction narrowed by ``inboxes`` or
-  ``closed`` too;
-* a scoped count refused (a 400 naming ``filters``), failed or garbled: as if ignored. It is a
-  probe: it costs an info line, never a warning, and never the stream's count.
+* the walks' counts add up to the unfiltered count: it counts both views, and is the total;
+* those of the open view alone add up to it and the closed view's are clearly not it too
+  (:func:`drift`): it counts the open view only (an omitted ``closed`` read as open), and the
+  total is the walks' sum;
+* anything else (filters ignored, honoured in part, refused, failed, garbled, drifted): the
+  unfiltered count stands, as before. A walk's count is a probe: its failure costs an info
+  line, never a warning, and never the stream's count.
 
-The total feeds only the progress lines and the closing check; never a record, nor a split
-(the first splits are decided before these counts are back).
+Only a sync of the whole account is checked so (a narrowed one has no unfiltered count to
+check against, and shows no total, as before). The total feeds only the progress lines and
+the closing check; never a record, nor a split (the first splits are decided before these
+counts are back).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import typing as t
 
-from tap_heymarket.progress import ABSURD_COUNT
+from tap_heymarket.progress import ABSURD_COUNT, failure_cause
 
 #: Walks beyond this many (one per view and member group) are not counted one by one: the
 #: unfiltered count stands, as before, rather than a request more per walk.
@@ -41,17 +48,37 @@ MAX_SCOPES = 8
 FINAL_WAIT = 5.0
 
 
-def walks_total(unfiltered: int | None, scoped: list[int | None], whole_account: bool) -> int | None:
-    """The records a full sync of these walks should emit (None: no count can say).
+@dataclasses.dataclass(frozen=True)
+class Total:
+    """The records a full sync should emit (None: no count says), and whether the walks' own
+    counts confirm it (so no reading of an omitted ``closed`` is left open)."""
 
-    ``scoped``: each walk's count with its own filters (None: not had). See the module
-    docstring for the readings this tells apart.
+    value: int | None
+    checked: bool = False
+
+
+def walks_total(unfiltered: int | None, scoped: list[tuple[bool, int | None]]) -> Total:
+    """The total the counts say (see the module docstring for the readings told apart).
+
+    ``scoped``: for each walk, whether it reads the open view, and its count with its own
+    body (None: not had).
     """
-    if unfiltered is None:
-        return None
-    if scoped and all(c is not None for c in scoped) and any(c != unfiltered for c in scoped):
-        return sum(c for c in scoped if c is not None)
-    return unfiltered if whole_account else None
+    if unfiltered is None or not scoped or any(count is None for _open, count in scoped):
+        return Total(unfiltered)
+    both = sum(count or 0 for _open, count in scoped)
+    opened = sum(count or 0 for is_open, count in scoped if is_open)
+    if both == unfiltered:
+        return Total(unfiltered, checked=True)
+    if opened == unfiltered and abs(both - opened - unfiltered) > drift(unfiltered):
+        return Total(both, checked=True)
+    return Total(unfiltered)
+
+
+def drift(unfiltered: int) -> int:
+    """How far counts asked a few milliseconds apart may differ on an account that changes
+    meanwhile: a closed view that close to the unfiltered count is no evidence that the filters
+    were honoured (they may be ignored, one count a conversation behind)."""
+    return max(2, unfiltered // 1000)
 
 
 class ScopedCounts:
@@ -73,7 +100,7 @@ class ScopedCounts:
         try:
             value = self._ask(body)
         except Exception as exc:  # a probe: no failure of it may reach the sync
-            self.failure = self.failure or (str(exc) or type(exc).__name__)
+            self.failure = self.failure or failure_cause(exc)
             return
         if 0 <= value <= ABSURD_COUNT:
             self.values[n] = value
