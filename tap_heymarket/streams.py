@@ -71,10 +71,7 @@ class ConversationsStream(NewestFirstStream):
         under ``unread``: a count that honoured the rest but not it would count too many)."""
         if self.config.get("unread") is not None:
             return None
-        return {
-            "id": scope["user"],
-            "filters": {"inboxes": list(scope["inboxes"]), "closed": scope["closed"]},
-        }
+        return self.request_body(scope)
 
     def in_default_view(self, scope: t.Mapping[str, t.Any]) -> bool:
         """The open view: what the reference's open question 2 says an omitted ``closed`` may mean."""

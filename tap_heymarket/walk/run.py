@@ -65,7 +65,6 @@ class Walk:
         self.pool: Interleaver[Page] = Interleaver(concurrency, interrupt.check)
         self.scoped: ScopedCounts | None = None  # each walk's own count, for the total
         self.unfiltered: int | None = None  # the count of everything (None: not had)
-        self.scoped_views: list[bool] = []  # whether each counted walk reads the open view
 
     def records(self) -> t.Iterator[dict[str, t.Any]]:
         """Plan the windows, read them concurrently, emit their pages in arrival order."""
@@ -202,11 +201,12 @@ class Walk:
             return None
         if not stream.api.directory.covers_whole_account():
             return None  # no unfiltered count to check them against (totals.py)
-        bodies = [stream.count_body(w.scope) for w in windows]
-        if any(body is None for body in bodies):
+        walks = [(stream.in_default_view(w.scope), stream.count_body(w.scope)) for w in windows]
+        if any(body is None for _open, body in walks):
             return None
-        self.scoped_views = [stream.in_default_view(w.scope) for w in windows]
-        return ScopedCounts(stream.count_scoped, [b for b in bodies if b is not None])
+        return ScopedCounts(
+            stream.count_scoped, [(is_open, body) for is_open, body in walks if body is not None]
+        )
 
     def _expected_total(self, windows: list[Window]) -> int | None:
         """The records a full sync should emit, by the unfiltered count for now (None: no count
@@ -244,7 +244,7 @@ class Walk:
                 stream.name,
                 scoped.failure,
             )
-        total = walks_total(self.unfiltered, list(zip(self.scoped_views, values, strict=True)))
+        total = walks_total(self.unfiltered, values)
         progress.expected_total, progress.total_unchecked = total.value, not total.checked
 
 

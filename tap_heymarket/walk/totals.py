@@ -84,8 +84,13 @@ def drift(unfiltered: int) -> int:
 class ScopedCounts:
     """Each walk's count with its own filters, asked at once in the background."""
 
-    def __init__(self, ask: t.Callable[[dict[str, t.Any]], int], bodies: list[dict[str, t.Any]]) -> None:
+    def __init__(
+        self, ask: t.Callable[[dict[str, t.Any]], int], walks: list[tuple[bool, dict[str, t.Any]]]
+    ) -> None:
+        """``walks``: for each walk, whether it reads the open view, and its count's body."""
         self._ask = ask
+        self.views = [is_open for is_open, _body in walks]
+        bodies = [body for _is_open, body in walks]
         self.values: list[int | None] = [None] * len(bodies)
         self.failure: str | None = None  # why one could not be had (the first reason)
         self._threads = [
@@ -111,10 +116,11 @@ class ScopedCounts:
         """Whether every count is back (or failed)."""
         return not any(thread.is_alive() for thread in self._threads)
 
-    def wait(self, seconds: float) -> list[int | None]:
-        """The counts back within ``seconds`` (None for one still under way: the sync's end
-        never waits on a slow count, which only the total would gain by)."""
+    def wait(self, seconds: float) -> list[tuple[bool, int | None]]:
+        """Each walk's view and count, as back within ``seconds`` (None for one still under
+        way: the sync's end never waits on a slow count, which only the total would gain by),
+        as :func:`walks_total` takes them."""
         deadline = time.monotonic() + seconds
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
-        return list(self.values)
+        return list(zip(self.views, self.values, strict=True))
