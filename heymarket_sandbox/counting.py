@@ -9,18 +9,23 @@ counts are left open: :attr:`~heymarket_sandbox.readings.Reading.count_filters` 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import typing as t
 
 from heymarket_sandbox.listing import Listing
 from heymarket_sandbox.readings import Reading
-from tap_heymarket.timestamps import parse_instant
 
 
 def conversation_count(
-    listing: Listing, reading: Reading, body: dict[str, t.Any], inboxes: t.Iterable[int]
+    listing: Listing,
+    reading: Reading,
+    body: dict[str, t.Any],
+    before: dt.datetime | None,
+    inboxes: t.Iterable[int],
 ) -> tuple[int, bytes]:
-    """Status and body of one count request (``inboxes``: every inbox of the account)."""
+    """Status and body of one count request (``before``: its ``date``, read; ``inboxes``:
+    every inbox of the account)."""
     filters = body.get("filters")
     if filters is not None and reading.count_filters == "rejects":
         return 400, b'{"error":"bad_data","message":"unknown field: filters"}'
@@ -33,7 +38,5 @@ def conversation_count(
         views = [bool(filters["closed"])]
     else:
         views = [False] if reading.count_closed == "open" else [False, True]
-    date = body.get("date")
-    before = None if date in (None, "") else parse_instant(date)
     count = listing.count(before, [(inbox, view) for inbox in chosen for view in views])
     return 200, json.dumps({"count": count}).encode()

@@ -230,7 +230,8 @@ class SandboxAPI:
             if path == "/v1/conversations":
                 return self._conversations(body)
             if path == "/v1/conversations/count":
-                return conversation_count(self.conversations, self.reading, body, self.inbox_members)
+                before = _instant(body, "date")
+                return conversation_count(self.conversations, self.reading, body, before, self.inbox_members)
             if path == "/v1/contacts/count":
                 count = self.listings["/v1/contacts"].count(_instant(body, "date"))
                 return 200, json.dumps({"count": count}).encode()

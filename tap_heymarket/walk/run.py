@@ -197,10 +197,8 @@ class Walk:
         """For a full sync, each walk's count with its own filters, asked now beside the first
         pages (:mod:`tap_heymarket.walk.totals`); None where the listing's count is not scoped."""
         stream = self.stream
-        if not stream.count_path or not _full(windows) or len(windows) > MAX_SCOPES:
+        if not self._counted(windows) or len(windows) > MAX_SCOPES:
             return None
-        if not stream.api.directory.covers_whole_account():
-            return None  # no unfiltered count to check them against (totals.py)
         walks = [(stream.in_default_view(w.scope), stream.count_body(w.scope)) for w in windows]
         if any(body is None for _open, body in walks):
             return None
@@ -213,7 +211,7 @@ class Walk:
         says; it must never fail a sync); each walk's own count may correct it once back
         (:meth:`_settle_total`)."""
         stream = self.stream
-        if not _full(windows) or not stream.count_path or not stream.api.directory.covers_whole_account():
+        if not self._counted(windows):
             return None
         count = stream.splitter.count if stream.splitter is not None else stream.count_before
         try:
@@ -221,6 +219,12 @@ class Walk:
         except CountUnavailable:
             return None  # warned once where it was asked
         return self.unfiltered
+
+    def _counted(self, windows: list[Window]) -> bool:
+        """Whether the API's count says what this run should emit: a full sync of the whole
+        account (one narrowed by a setting has no count to check the walks' own against)."""
+        stream = self.stream
+        return bool(stream.count_path) and _full(windows) and stream.api.directory.covers_whole_account()
 
     def _count_page(self, progress: ProgressReporter, page: Page) -> None:
         """One page emitted: progress counts it, and takes the walks' own total once it is back."""
