@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     api.latency = args.latency
     api.reading = parse_reading(args.reading)
+    api.warm()
     running = serve(api, args.host, args.port)
     print(  # noqa: T201
         f"Heymarket sandbox on {running.url} "

@@ -120,6 +120,11 @@ class SandboxAPI:
         for listing in (self.conversations, self.messages, *self.listings.values()):
             listing.reading = value
 
+    def warm(self) -> None:
+        """Index every listing before serving (see :meth:`.Listing.warm`)."""
+        for listing in (self.conversations, self.messages, *self.listings.values()):
+            listing.warm()
+
     # -- mutations, as the tests and the demo make them ---------------------------------
 
     def touch(self, conversation_id: int, when: dt.datetime | None = None, **changes: t.Any) -> None:
