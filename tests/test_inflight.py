@@ -89,6 +89,20 @@ def test_the_main_threads_pace_caps_the_rate_worth_reaching() -> None:
     assert planner.target == 8  # 100 a second x 50 ms, and half as many more
 
 
+def test_where_the_interpreter_binds_round_trips_lengthened_by_waits_for_it_add_no_windows() -> None:
+    planner = _measured(0.002, 1_000_000)  # the server answers in 2 ms; no budget to speak of
+    planner.observe_consumer(0.01)  # the interpreter handles 100 pages a second
+    assert planner.target == 1
+    for _ in range(20):  # the latest round trips hold each worker's wait for the interpreter
+        planner.observe(0.04)
+    assert planner.target == 1, "100 pages a second x 2 ms of server: one window keeps it busy"
+    budgeted = _measured(0.002, 1_200)  # where the budget binds, a longer round trip is latency
+    budgeted.observe_consumer(0.01)
+    for _ in range(20):
+        budgeted.observe(0.5)
+    assert budgeted.target == 15  # 20 a second x 0.5 s, and half as many more
+
+
 def test_pages_left_come_from_the_windows_own_density() -> None:
     walked = Walked()
     walked.add(["2025-01-01T00:01:40.000000Z", "2025-01-01T00:00:00.000000Z"], 100)  # 1 a second

@@ -15,6 +15,13 @@ at least half as many as the window farthest from done. Small accounts never pay
 A window may take several free slots at once (one split into several windows: the ramp to
 the target takes one round trip, not one per doubling), each part keeping ``MIN_PART_PAGES``.
 
+Where the interpreter, not the budget, limits the rate (a budget above the pages a second one
+interpreter can decode and emit, some 700 here: Heymarket's 500 requests a minute is far below
+it), the latest round trips are no measure of the server: each holds its worker's wait for the
+interpreter lock, which grows with the windows in flight, so sizing on them fed on itself (at
+no latency, 5-11 windows where 1-2 keep the interpreter busy, each holding a page). There the
+service time is the run's fastest round trip.
+
 When the main thread is what limits the run (it is busy emitting nearly all the time, as
 with no latency to speak of), or the server is (its round trips grow with the windows in
 flight, :data:`QUEUEING`, as congestion control reads a queue), more windows would only
@@ -57,6 +64,7 @@ class InFlight:
         self._round_trips: collections.deque[float] = collections.deque(maxlen=ROUND_TRIPS)
         self._first_trips: list[float] = []  # the run's first round trips: the server unloaded
         self._first_active = 0  # the windows in flight then
+        self._fastest: float | None = None  # the run's fastest round trip
         self.consumer: float | None = None  # seconds the main thread needs to emit a page
         self.busy: float | None = None  # share of the main thread's time spent emitting
         self.work: float | None = None  # CPU seconds a worker spends on a page (decode, sift)
@@ -69,9 +77,11 @@ class InFlight:
     def observe(self, seconds: float) -> None:
         """One response's round trip."""
         with self._lock:
-            self._round_trips.append(max(seconds, 0.0))
+            seconds = max(seconds, 0.0)
+            self._round_trips.append(seconds)
+            self._fastest = seconds if self._fastest is None else min(self._fastest, seconds)
             if len(self._first_trips) < ROUND_TRIPS:
-                self._first_trips.append(max(seconds, 0.0))
+                self._first_trips.append(seconds)
                 self._first_active = max(self._first_active, len(self._active))
 
     @property
@@ -112,7 +122,8 @@ class InFlight:
 
         The rate is the budget's, or the pages a second the interpreter can handle if fewer
         (the main thread's time to emit a page and a worker's CPU time to decode and sift it):
-        windows beyond that would only hold pages and threads in memory. A
+        windows beyond that would only hold pages and threads in memory, and the service time
+        is then the run's fastest round trip (see the module docstring). A
         saturated main thread (see the module docstring) holds the target where it is.
         """
         with self._lock:
@@ -124,6 +135,8 @@ class InFlight:
             return self.ceiling
         per_page = (self.consumer or 0.0) + (self.work or 0.0)  # interpreter time a page takes
         rate = self.rate if per_page <= 0 else min(self.rate, 1.0 / per_page)
+        if rate < self.rate and self._fastest is not None:  # the interpreter, not the budget, binds
+            service = self._fastest  # the latest round trips hold waits for it (see the docstring)
         needed = max(1, min(self.ceiling, math.ceil(rate * service * HEADROOM)))
         grown = len(self._active) > self._first_active
         queueing = grown and service > QUEUEING * max(min(self._first_trips), 1e-3)
